@@ -1,0 +1,1 @@
+"""Reference agents for Portia: teacher, behaviour cloning, Decision Transformer, PPO (planned)."""

@@ -1,0 +1,1 @@
+"""The Portia leaderboard service: API, database, web page and client (planned)."""

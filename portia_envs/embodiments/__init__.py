@@ -1,0 +1,1 @@
+"""Robot bodies built from code with named joints, sites, actuators and sensors."""

@@ -1,0 +1,365 @@
+"""The arm on the tabletop with the reach, push and pick-and-place task families."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from portia_envs.embodiments.arm import (
+    ACTION_SIZE,
+    ARM_JOINTS,
+    FINGER_JOINTS,
+    FINGER_OPEN_M,
+    HOME_ARM_QPOS,
+    action_to_ctrl_map,
+    add_arm,
+)
+from portia_envs.envs.base import PortiaEnv
+from portia_envs.errors import InvalidActionError, InvalidStateError
+from portia_envs.scenes.tabletop import add_block, add_goal_marker, new_tabletop_spec
+from portia_envs.sim import Simulation
+from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, ArmTask, arm_task_index
+from portia_envs.tasks.base import Scores, goal_distance
+
+N_SUBSTEPS = 20
+# Named parts of the ``observation`` vector, in order: (name, size, bound). Bounds are
+# physical limits no state reaches (positions: the 5 m around the table; speeds: far above
+# what the servos and gravity produce), declared so the space is finite.
+OBSERVATION_LAYOUT = (
+    ("joint_pos", 6, 2 * np.pi),
+    ("joint_vel", 6, 100.0),
+    ("finger_pos", 2, 1.0),
+    ("finger_vel", 2, 100.0),
+    ("grip_pos", 3, 5.0),
+    ("grip_vel", 3, 100.0),
+    ("block_pos", 3, 5.0),
+    ("block_quat", 4, 1.0),
+    ("block_vel", 3, 100.0),
+    ("block_angvel", 3, 1000.0),
+    ("block_rel_pos", 3, 10.0),
+)
+OBSERVATION_SIZE = sum(size for _, size, _ in OBSERVATION_LAYOUT)
+OBSERVATION_BOUND = np.concatenate([np.full(size, bound) for _, size, bound in OBSERVATION_LAYOUT])
+# Every part but the last is a sensor reading, in the model's sensor order.
+N_SENSOR_READINGS = OBSERVATION_SIZE - 3
+GRIP_POS = slice(16, 19)
+BLOCK_POS = slice(22, 25)
+START_JOINT_NOISE_RAD = 0.05
+OPTION_KEYS = ("task",)
+
+
+class ArmEnv(PortiaEnv):
+    """A six-joint arm with a parallel gripper at a table with one block.
+
+    Every reset draws a task instance: the family (``reach``, ``push`` or ``pick_place``;
+    uniformly unless fixed), its goal and the block's start pose, all from ``np_random``.
+
+    **Action** ``Box(-1, 1, (7,), float32)``: dimensions 0-5 are joint position targets
+    for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch and wrist_roll,
+    scaled so that -1 and +1 are the ends of each joint's range (rad, see
+    ``embodiments.arm.ARM_JOINT_RANGES``); dimension 6 is the gripper, -1 fully open
+    (fingers 8 cm apart) to +1 fully closed. Stiff, critically damped position servos with
+    torque limits track the targets. Values outside [-1, 1] are clipped; a wrong shape,
+    NaN or infinity raises ``InvalidActionError``. The map from action to MuJoCo controls
+    is affine and held for the whole control period.
+
+    **Observation** ``Dict``:
+
+    - ``observation`` (38,) float64: joint_pos (6, rad), joint_vel (6, rad/s), finger_pos
+      (2, m, 0 closed to 0.04 open), finger_vel (2, m/s), grip_pos (3, m, world frame),
+      grip_vel (3, m/s), block_pos (3, m), block_quat (4, w x y z), block_vel (3, m/s),
+      block_angvel (3, rad/s), block_rel_pos (3, m, block minus grip).
+    - ``achieved_goal`` (3,) float64, m: the grip site for ``reach``, the block otherwise.
+    - ``desired_goal`` (3,) float64, m: the goal's centre.
+    - ``task`` (3,) float64: one-hot family, in the order reach, push, pick_place.
+
+    Readings come from MuJoCo sensors evaluated in the last physics substep.
+
+    **Reward** = ``reward_distance`` + ``reward_approach`` (both in ``info``):
+    ``reward_distance`` is minus the distance (m) from achieved to desired goal;
+    ``reward_approach`` is minus 0.5 times the grip-to-block distance (m) for push and
+    pick_place, 0 for reach. ``compute_reward`` recomputes it from goals and ``info``.
+
+    **Start**: the arm near its home pose (each joint within ±0.05 rad), gripper open,
+    the block on the table in x 0.32-0.54 m, y ±0.2 m, yaw ±45° (reach: parked out of the
+    way). Goals: reach in the air (x 0.28-0.56, y ±0.25, z 0.05-0.3 m); push on the table,
+    at least 0.1 m from the block; pick_place 0.1-0.25 m above the table.
+
+    **Episode end**: ``terminated`` when the block falls off the table (push and
+    pick_place); ``truncated`` by the registered time limit. Success
+    (``info["is_success"]``) is the achieved goal within ``goal_radius_m`` of the goal.
+
+    ``dt`` = 0.04 s: 20 physics steps of 2 ms per control period.
+
+    Args:
+        task: Fix the task family (``"reach"``, ``"push"`` or ``"pick_place"``); None draws
+            one per reset. ``reset(options={"task": name})`` fixes it for one episode.
+        goal_radius_m: Success radius around the goal, m.
+        render_mode: None, ``"human"`` (a window) or ``"rgb_array"``.
+        camera: ``"overview"`` (front right, the default) or ``"top"``.
+        width: Rendered frame width, pixels.
+        height: Rendered frame height, pixels.
+    """
+
+    def __init__(
+        self,
+        *,
+        task: str | None = None,
+        goal_radius_m: float = 0.05,
+        render_mode: str | None = None,
+        camera: str = "overview",
+        width: int = 480,
+        height: int = 480,
+    ) -> None:
+        super().__init__(
+            {
+                "task": task,
+                "goal_radius_m": goal_radius_m,
+                "render_mode": render_mode,
+                "camera": camera,
+                "width": width,
+                "height": height,
+            },
+            render_mode=render_mode,
+            camera=camera,
+            width=width,
+            height=height,
+        )
+        if goal_radius_m <= 0:
+            raise ValueError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
+        self._fixed_task = None if task is None else arm_task_index(task)
+        self.goal_radius_m = goal_radius_m
+
+        spec = new_tabletop_spec()
+        add_arm(spec)
+        add_block(spec)
+        add_goal_marker(spec, goal_radius_m)
+        self.sim = Simulation(spec.compile(), n_substeps=N_SUBSTEPS)
+        model = self.sim.model
+        assert model.nsensordata == N_SENSOR_READINGS
+        assert model.sensor_adr[model.sensor("grip_pos").id] == GRIP_POS.start
+        assert model.sensor_adr[model.sensor("block_pos").id] == BLOCK_POS.start
+        if camera not in {model.camera(i).name for i in range(model.ncam)}:
+            raise ValueError(f"unknown camera {camera!r}; accepted: overview, top")
+        self.ctrl_matrix, self.ctrl_offset = action_to_ctrl_map(model)
+        self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
+        self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in FINGER_JOINTS])
+        self._block_qpos = model.joint("block").qposadr[0]
+        self._goal_site = model.site("goal").id
+
+        self.action_space = spaces.Box(-1.0, 1.0, (ACTION_SIZE,), np.float32)
+        vector = spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, dtype=np.float64)
+        point = spaces.Box(-5.0, 5.0, (3,), np.float64)
+        self.observation_space = spaces.Dict(
+            {
+                "observation": vector,
+                "achieved_goal": point,
+                "desired_goal": point,
+                "task": spaces.Box(0.0, 1.0, (len(ARM_TASKS),), np.float64),
+            }
+        )
+        self._task_index = 0 if self._fixed_task is None else self._fixed_task
+        self._goal = np.zeros(3)
+        self._instruction = ""
+        self._started = False
+
+    @property
+    def task_name(self) -> str:
+        """The current episode's task family."""
+        return ARM_TASK_NAMES[self._task_index]
+
+    @property
+    def instruction(self) -> str:
+        """The current episode's one-line instruction."""
+        return self._instruction
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, NDArray], dict[str, Any]]:
+        """Start an episode with a fresh task instance; see the class docstring."""
+        super().reset(seed=seed)
+        options = options or {}
+        unknown = set(options) - set(OPTION_KEYS)
+        if unknown:
+            raise ValueError(
+                f"unknown reset options {sorted(unknown)}; accepted: {', '.join(OPTION_KEYS)}"
+            )
+        if options.get("task") is not None:
+            index = arm_task_index(options["task"])
+        elif self._fixed_task is not None:
+            index = self._fixed_task
+        else:
+            index = int(self.np_random.integers(len(ARM_TASKS)))
+        sample = ARM_TASKS[index].sample(self.np_random)
+
+        model = self.sim.model
+        qpos = np.zeros(model.nq)
+        noise = self.np_random.uniform(-1.0, 1.0, len(ARM_JOINTS)) * START_JOINT_NOISE_RAD
+        qpos[self._arm_qpos] = np.asarray(HOME_ARM_QPOS) + noise
+        qpos[self._finger_qpos] = FINGER_OPEN_M
+        block = self._block_qpos
+        qpos[block : block + 3] = sample.block_pos
+        qpos[block + 3 : block + 7] = [
+            np.cos(sample.block_yaw / 2),
+            0,
+            0,
+            np.sin(sample.block_yaw / 2),
+        ]
+        ctrl = np.empty(model.nu)
+        ctrl[[model.actuator(j).id for j in ARM_JOINTS]] = qpos[self._arm_qpos]
+        ctrl[[model.actuator(j).id for j in FINGER_JOINTS]] = FINGER_OPEN_M
+        self.sim.reset(qpos, ctrl)
+        self._set_task(index, sample.goal)
+        self._started = True
+
+        observation = self._observe(self.sim.data.sensordata)
+        info = self._info(self._score(observation["observation"][None]))
+        if self.render_mode == "human":
+            self.render()
+        return observation, info
+
+    def step(self, action: NDArray) -> tuple[dict[str, NDArray], float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` for one control period (``dt``); see the class docstring."""
+        if not self._started:
+            raise InvalidStateError("call reset() before step()")
+        self.sim.step(self.controls(action))
+        observation = self._observe(self.sim.data.sensordata)
+        scores = self._score(observation["observation"][None])
+        info = self._info(scores)
+        if self.render_mode == "human":
+            self.render()
+        reward = info["reward_distance"] + info["reward_approach"]
+        return observation, reward, bool(scores.terminated[0]), False, info
+
+    def compute_reward(
+        self, achieved_goal: NDArray, desired_goal: NDArray, info: Any
+    ) -> NDArray[np.float64]:
+        """Recompute rewards for (possibly relabelled) goals, vectorized over leading axes.
+
+        The goal term is recomputed from the goals; the goal-independent ``reward_approach``
+        is taken from ``info``: one info dict, a sequence (or object array) of info dicts
+        matching the batch, or a dict of arrays. With ``info=None`` it counts as 0.
+
+        Args:
+            achieved_goal: Achieved goals, shape ``(..., 3)``.
+            desired_goal: Desired goals, shape ``(..., 3)``.
+            info: The step infos, as above.
+
+        Returns:
+            Rewards of shape ``(...)``; equal to the step reward for the original goals.
+        """
+        distance = -goal_distance(np.asarray(achieved_goal), np.asarray(desired_goal))
+        return distance + _info_term(info, "reward_approach", distance.shape)
+
+    def rollout(self, actions: NDArray) -> dict[str, NDArray]:
+        """Roll out a batch of open-loop action sequences from the current state, natively.
+
+        The env (its state, task and random generator) is left untouched. Every sequence
+        runs its whole horizon, even past a termination; ``terminated`` marks where.
+
+        Args:
+            actions: Shape ``(batch, horizon, 7)``; clipped to [-1, 1] as in ``step``.
+
+        Returns:
+            A dict of arrays with leading shape ``(batch, horizon)``: ``observation``,
+            ``achieved_goal``, ``desired_goal``, ``task`` (the ``step`` observation keys),
+            ``reward``, ``reward_distance``, ``reward_approach``, ``is_success`` and
+            ``terminated``, each equal to what ``step`` would return after those actions.
+
+        Raises:
+            InvalidActionError: On a wrong shape, horizon 0, NaN or infinity.
+        """
+        if not self._started:
+            raise InvalidStateError("call reset() before rollout()")
+        shape = np.shape(actions)
+        if len(shape) != 3 or shape[0] < 1 or shape[1] < 1:
+            raise InvalidActionError(
+                f"actions must have shape (batch >= 1, horizon >= 1, {ACTION_SIZE}), got {shape}"
+            )
+        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]))
+        future = self._observe(sensors)
+        scores = self._score(future["observation"].reshape(-1, OBSERVATION_SIZE))
+        return {
+            **future,
+            **{key: value.reshape(shape[:2]) for key, value in scores._asdict().items()},
+            "reward": scores.reward.reshape(shape[:2]),
+        }
+
+    def task_state(self) -> NDArray[np.float64]:
+        """Return ``[task family index, goal x, goal y, goal z]``."""
+        return np.array([self._task_index, *self._goal])
+
+    def set_task_state(self, task_state: NDArray[np.float64]) -> None:
+        """Restore ``[task family index, goal x, goal y, goal z]``."""
+        if task_state.shape != (4,):
+            raise InvalidStateError(
+                f"the task part of an Arm state has 4 values (family, goal xyz), "
+                f"got {task_state.shape[0]}"
+            )
+        index = task_state[0]
+        if index != int(index) or not 0 <= index < len(ARM_TASKS):
+            raise InvalidStateError(
+                f"task family index must be 0..{len(ARM_TASKS) - 1}, got {index}"
+            )
+        self._set_task(int(index), task_state[1:])
+        self._started = True
+
+    def _task(self) -> ArmTask:
+        """Return the current episode's task family."""
+        return ARM_TASKS[self._task_index]
+
+    def _set_task(self, index: int, goal: NDArray[np.float64]) -> None:
+        """Make task family ``index`` with goal ``goal`` current, and move the goal marker."""
+        self._task_index = index
+        self._goal = np.array(goal, dtype=np.float64)
+        self._instruction = ARM_TASKS[index].instruction(self._goal)
+        self._task_id = f"arm-{ARM_TASK_NAMES[index]}"
+        self._one_hot = np.eye(len(ARM_TASKS))[index]
+        self._achieved = BLOCK_POS if ARM_TASKS[index].moves_block else GRIP_POS
+        self.sim.model.site_pos[self._goal_site] = self._goal
+
+    def _observe(self, sensors: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """Build fresh observation arrays from sensor readings of shape ``(..., 35)``."""
+        leading = sensors.shape[:-1]
+        vector = np.empty((*leading, OBSERVATION_SIZE))
+        vector[..., :N_SENSOR_READINGS] = sensors
+        vector[..., N_SENSOR_READINGS:] = sensors[..., BLOCK_POS] - sensors[..., GRIP_POS]
+        desired = np.empty((*leading, 3))
+        desired[...] = self._goal
+        task = np.empty((*leading, len(ARM_TASKS)))
+        task[...] = self._one_hot
+        return {
+            "observation": vector,
+            "achieved_goal": vector[..., self._achieved].copy(),
+            "desired_goal": desired,
+            "task": task,
+        }
+
+    def _score(self, vectors: NDArray[np.float64]) -> Scores:
+        """Score observation vectors of shape ``(n, 38)`` against the current goal."""
+        return self._task().score(
+            vectors[:, GRIP_POS], vectors[:, BLOCK_POS], self._goal, self.goal_radius_m
+        )
+
+    def _info(self, scores: Scores) -> dict[str, Any]:
+        """Return the info of a single step (scores of batch 1)."""
+        return {
+            "is_success": bool(scores.is_success[0]),
+            "task_id": self._task_id,
+            "instruction": self._instruction,
+            "reward_distance": float(scores.reward_distance[0]),
+            "reward_approach": float(scores.reward_approach[0]),
+        }
+
+
+def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array."""
+    if info is None:
+        return np.zeros(shape)
+    if isinstance(info, dict):
+        return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
+    values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
+    return values.reshape(shape)

@@ -1,0 +1,40 @@
+"""Error types that Portia raises for bad input, so users can catch them precisely."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """Return a " (did you mean 'x'?)" hint for a misspelt name, or an empty string.
+
+    Args:
+        name: The name the user gave.
+        known: The names that are accepted.
+
+    Returns:
+        The hint, ready to append to an error message.
+    """
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+class PortiaError(Exception):
+    """Base class of every error Portia raises on purpose."""
+
+
+class UnknownTaskError(PortiaError, KeyError):
+    """A task family or task id that Portia does not know."""
+
+    def __str__(self) -> str:
+        # KeyError quotes its message; show it as written.
+        return str(self.args[0])
+
+
+class InvalidActionError(PortiaError, ValueError):
+    """An action of the wrong shape, dtype or with non-finite values."""
+
+
+class InvalidStateError(PortiaError, ValueError):
+    """A state vector that does not belong to this environment."""

@@ -1,0 +1,29 @@
+"""Every registered Portia environment id, with its entry point and time limit.
+
+A registered version never changes behaviour; a change gets a new ``-vN``.
+"""
+
+from __future__ import annotations
+
+from gymnasium.envs.registration import register, registry
+
+ARM_ENTRY_POINT = "portia_envs.envs.arm:ArmEnv"
+# id -> (keyword arguments, max_episode_steps). At dt = 0.04 s, 150 steps are 6 s.
+ENV_SPECS: dict[str, tuple[dict[str, object], int]] = {
+    "Portia/Arm-v0": ({}, 150),
+    "Portia/ArmReach-v0": ({"task": "reach"}, 100),
+    "Portia/ArmPush-v0": ({"task": "push"}, 150),
+    "Portia/ArmPickPlace-v0": ({"task": "pick_place"}, 150),
+}
+
+
+def register_envs() -> None:
+    """Register every Portia id with Gymnasium (idempotent)."""
+    for env_id, (kwargs, max_episode_steps) in ENV_SPECS.items():
+        if env_id not in registry:
+            register(
+                env_id,
+                entry_point=ARM_ENTRY_POINT,
+                kwargs=kwargs,
+                max_episode_steps=max_episode_steps,
+            )

@@ -1,0 +1,1 @@
+"""Scenes that bodies and tasks are placed in, built from code."""

@@ -1,0 +1,30 @@
+"""Task families: how instances are drawn, described and scored (pure array functions)."""
+
+from __future__ import annotations
+
+from portia_envs.errors import UnknownTaskError, did_you_mean
+from portia_envs.tasks.base import ArmTask, TaskSample
+from portia_envs.tasks.pick_place import PickPlaceTask
+from portia_envs.tasks.push import PushTask
+from portia_envs.tasks.reach import ReachTask
+
+# The arm's task families, in the order of the observation's one-hot ``task`` key.
+ARM_TASKS: tuple[ArmTask, ...] = (ReachTask(), PushTask(), PickPlaceTask())
+ARM_TASK_NAMES = tuple(task.name for task in ARM_TASKS)
+
+
+def arm_task_index(name: str) -> int:
+    """Return the index of the arm task family ``name`` in ``ARM_TASKS``.
+
+    Raises:
+        UnknownTaskError: If no family has that name; the message lists the known ones.
+    """
+    if name not in ARM_TASK_NAMES:
+        raise UnknownTaskError(
+            f"unknown task {name!r}; known arm tasks: {', '.join(ARM_TASK_NAMES)}"
+            + did_you_mean(str(name), ARM_TASK_NAMES)
+        )
+    return ARM_TASK_NAMES.index(name)
+
+
+__all__ = ["ARM_TASKS", "ARM_TASK_NAMES", "ArmTask", "TaskSample", "arm_task_index"]

@@ -1,0 +1,222 @@
+"""What every arm task family shares: sampled parameters, and scoring as pure array functions.
+
+Scoring takes positions with any leading batch shape and a trailing axis of 3 (m), and one
+compiled kernel does it, so one real step, a batch of imagined futures and a relabelled
+``compute_reward`` all get the same numbers to the last bit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
+
+import numba
+import numpy as np
+from numpy.typing import NDArray
+
+from portia_envs.scenes.tabletop import BLOCK_HALF_M, BLOCK_PARKED_POS
+
+# Block starts and table-top goals are drawn from this rectangle (x, y in m).
+TABLE_REGION_M = ((0.32, 0.54), (-0.2, 0.2))
+# Below this height (m) the block has fallen off the table.
+FELL_Z_M = -0.1
+
+
+@dataclass(frozen=True)
+class TaskSample:
+    """One task instance's parameters, drawn at reset.
+
+    Attributes:
+        goal: Goal position in the world frame, shape ``(3,)``, m.
+        block_pos: Block start position, shape ``(3,)``, m.
+        block_yaw: Block start rotation about the vertical, rad.
+    """
+
+    goal: NDArray[np.float64]
+    block_pos: NDArray[np.float64]
+    block_yaw: float
+
+
+class Scores(NamedTuple):
+    """A task's verdict on a batch of states; every field has shape ``(n,)``.
+
+    Attributes:
+        reward_distance: Minus the achieved-to-desired goal distance, m.
+        reward_approach: Minus the weighted grip-to-block distance, m.
+        is_success: Achieved goal within the success radius.
+        terminated: The episode ended (the block fell off the table).
+    """
+
+    reward_distance: NDArray[np.float64]
+    reward_approach: NDArray[np.float64]
+    is_success: NDArray[np.bool_]
+    terminated: NDArray[np.bool_]
+
+    @property
+    def reward(self) -> NDArray[np.float64]:
+        """The reward: the sum of the terms."""
+        return self.reward_distance + self.reward_approach
+
+
+class ArmTask:
+    """A task family for the arm on the tabletop: how its instances are drawn and scored.
+
+    Subclasses set the class attributes and implement ``sample_goal`` and ``instruction``;
+    scoring is shared.
+
+    Attributes:
+        name: The family's name, as used in ``task=`` and ids.
+        moves_block: Whether the achieved goal is the block (else the grip site).
+        approach_weight: Weight of the term that pulls the gripper towards the block.
+    """
+
+    name: ClassVar[str]
+    moves_block: ClassVar[bool]
+    approach_weight: ClassVar[float]
+
+    def sample(self, rng: np.random.Generator) -> TaskSample:
+        """Draw a task instance from ``rng`` (the env's ``np_random``)."""
+        if not self.moves_block:
+            parked = np.asarray(BLOCK_PARKED_POS, dtype=np.float64)
+            return TaskSample(self.sample_goal(rng, parked), parked, 0.0)
+        block_pos = np.array([*_uniform_table_xy(rng), BLOCK_HALF_M])
+        block_yaw = float(rng.uniform(-np.pi / 4, np.pi / 4))
+        return TaskSample(self.sample_goal(rng, block_pos), block_pos, block_yaw)
+
+    def sample_goal(self, rng: np.random.Generator, block_pos: NDArray[np.float64]) -> NDArray:
+        """Draw a goal position, shape ``(3,)``, given where the block starts."""
+        raise NotImplementedError
+
+    def instruction(self, goal: NDArray[np.float64]) -> str:
+        """Return a one-line instruction in plain English for the goal ``goal``."""
+        raise NotImplementedError
+
+    def achieved_goal(
+        self, grip_pos: NDArray[np.float64], block_pos: NDArray[np.float64]
+    ) -> NDArray:
+        """Return the position the goal is about: the block's or the grip site's."""
+        return block_pos if self.moves_block else grip_pos
+
+    def score(
+        self,
+        grip_pos: NDArray[np.float64],
+        block_pos: NDArray[np.float64],
+        desired_goal: NDArray[np.float64],
+        radius_m: float,
+    ) -> Scores:
+        """Score states: reward terms, success and termination, vectorized.
+
+        ``reward_distance`` is minus the distance (m) from the achieved goal (the block, or
+        the grip site for families that do not move it) to ``desired_goal``;
+        ``reward_approach`` is minus ``approach_weight`` times the grip-to-block distance (m).
+        Success is the achieved goal within ``radius_m`` of the desired goal; termination is
+        the block falling off the table (block families only).
+
+        Args:
+            grip_pos: Grip site positions, shape ``(n, 3)``, m.
+            block_pos: Block positions, shape ``(n, 3)``, m.
+            desired_goal: The goal, shape ``(3,)``, m.
+            radius_m: Success radius, m.
+
+        Returns:
+            The scores, each of shape ``(n,)``.
+        """
+        return Scores(
+            *_score_kernel(
+                grip_pos,
+                block_pos,
+                desired_goal,
+                self.moves_block,
+                self.approach_weight,
+                radius_m,
+                FELL_Z_M,
+            )
+        )
+
+
+def goal_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return the Euclidean distance over the last axis (size 3), shape ``broadcast(a, b)[:-1]``.
+
+    Computed by the same code as ``ArmTask.score``, so the results agree to the last bit.
+
+    Raises:
+        ValueError: If the last axis is not of size 3.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    if shape[-1:] != (3,):
+        raise ValueError(f"goals must have a last axis of size 3 (x, y, z in m), got {shape}")
+    flat_a = np.broadcast_to(a, shape).reshape(-1, 3)
+    flat_b = np.broadcast_to(b, shape).reshape(-1, 3)
+    return _distance_kernel(flat_a, flat_b).reshape(shape[:-1])
+
+
+@numba.njit(cache=True, inline="always")
+def _norm3(x: float, y: float, z: float) -> float:
+    return math.sqrt(x * x + y * y + z * z)
+
+
+@numba.njit(cache=True)
+def _distance_kernel(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    out = np.empty(a.shape[0])
+    for i in range(a.shape[0]):
+        out[i] = _norm3(a[i, 0] - b[i, 0], a[i, 1] - b[i, 1], a[i, 2] - b[i, 2])
+    return out
+
+
+@numba.njit(cache=True)
+def _score_kernel(
+    grip: NDArray[np.float64],
+    block: NDArray[np.float64],
+    goal: NDArray[np.float64],
+    moves_block: bool,
+    approach_weight: float,
+    radius_m: float,
+    fell_z_m: float,
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    # One pass and no temporaries: this runs on every env step and every imagined future.
+    n = grip.shape[0]
+    distance, approach = np.empty(n), np.empty(n)
+    success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    achieved = block if moves_block else grip
+    for i in range(n):
+        d = _norm3(achieved[i, 0] - goal[0], achieved[i, 1] - goal[1], achieved[i, 2] - goal[2])
+        a = _norm3(grip[i, 0] - block[i, 0], grip[i, 1] - block[i, 1], grip[i, 2] - block[i, 2])
+        distance[i] = -d
+        approach[i] = -approach_weight * a
+        success[i] = d < radius_m
+        terminated[i] = moves_block and block[i, 2] < fell_z_m
+    return distance, approach, success, terminated
+
+
+def describe_place(goal: NDArray[np.float64]) -> str:
+    """Return where ``goal`` lies on the table as the robot sees it, e.g. "on the far left"."""
+    depth = "near" if goal[0] < 0.39 else "far" if goal[0] > 0.47 else "middle"
+    side = "left" if goal[1] > 0.07 else "right" if goal[1] < -0.07 else "centre"
+    if depth == "middle" and side == "centre":
+        return "in the middle"
+    if depth == "middle":
+        return f"on the {side}"
+    if side == "centre":
+        return f"at the {depth} centre"
+    return f"on the {depth} {side}"
+
+
+def _uniform_table_xy(rng: np.random.Generator) -> NDArray[np.float64]:
+    """Draw an (x, y) position in ``TABLE_REGION_M``."""
+    (x_lo, x_hi), (y_lo, y_hi) = TABLE_REGION_M
+    return np.array([rng.uniform(x_lo, x_hi), rng.uniform(y_lo, y_hi)])
+
+
+def sample_table_goal(
+    rng: np.random.Generator, block_pos: NDArray[np.float64], *, min_distance_m: float
+) -> NDArray[np.float64]:
+    """Draw a table-level (x, y) goal at least ``min_distance_m`` from the block.
+
+    Rejection sampling from ``rng``, so the same generator state gives the same goal.
+    """
+    while True:
+        xy = _uniform_table_xy(rng)
+        if np.hypot(*(xy - block_pos[:2])) >= min_distance_m:
+            return xy

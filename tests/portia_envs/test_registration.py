@@ -1,0 +1,73 @@
+import subprocess
+import sys
+import warnings
+
+import gymnasium
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import portia_envs
+
+ENV_IDS = sorted(portia_envs.ENV_SPECS)
+
+
+def test_every_id_is_registered_with_a_time_limit():
+    assert ENV_IDS == [
+        "Portia/Arm-v0",
+        "Portia/ArmPickPlace-v0",
+        "Portia/ArmPush-v0",
+        "Portia/ArmReach-v0",
+    ]
+    for env_id in ENV_IDS:
+        spec = gymnasium.spec(env_id)
+        assert spec.entry_point == "portia_envs.envs.arm:ArmEnv"
+        assert spec.max_episode_steps == portia_envs.ENV_SPECS[env_id][1]
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_gymnasium_env_checker_passes_without_warnings(env_id):
+    env = gymnasium.make(env_id, render_mode="rgb_array", width=64, height=64)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped)
+    assert [str(w.message) for w in caught] == []
+    env.close()
+
+
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_stable_baselines3_env_checker_accepts(env_id):
+    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
+    env = gymnasium.make(env_id)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # Gymnasium 1.x wrappers do not forward compute_reward; SB3 reaches it through
+        # env_method (which unwraps) during training, so check the env itself.
+        sb3_checker.check_env(env.unwrapped, warn=True)
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("env_id", ENV_IDS)
+def test_make_vec_steps_every_id(env_id, mode):
+    envs = gymnasium.make_vec(env_id, num_envs=2, vectorization_mode=mode)
+    observations, infos = envs.reset(seed=[1, 2])
+    assert observations["observation"].shape == (2, 38)
+    assert infos["task_id"].shape == (2,)
+    for _ in range(3):
+        observations, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())
+    assert rewards.shape == (2,) and np.isfinite(rewards).all()
+    assert not np.array_equal(observations["observation"][0], observations["observation"][1])
+    envs.close()
+
+
+def test_import_is_light_and_compiles_nothing():
+    code = (
+        "import sys, time; t = time.perf_counter(); import portia_envs; "
+        "print(time.perf_counter() - t); "
+        "print(sorted(m for m in ('torch', 'mujoco', 'flask', 'fastapi') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, heavy = out.stdout.splitlines()
+    assert heavy == "[]"
+    assert float(seconds) > 0

@@ -1,0 +1,1 @@
+"""Gymnasium wrappers for Portia: time pause, latency budgets, multi-embodiment (planned)."""
