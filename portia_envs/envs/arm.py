@@ -19,7 +19,13 @@ from portia_envs.embodiments.arm import (
 )
 from portia_envs.envs.base import PortiaEnv
 from portia_envs.errors import InvalidActionError, InvalidStateError
-from portia_envs.scenes.tabletop import add_block, add_goal_marker, new_tabletop_spec
+from portia_envs.scenes.tabletop import (
+    CAMERAS,
+    MAX_FRAME_SIZE,
+    add_block,
+    add_goal_marker,
+    new_tabletop_spec,
+)
 from portia_envs.sim import Simulation
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, ArmTask, arm_task_index
 from portia_envs.tasks.base import Scores, goal_distance
@@ -142,12 +148,20 @@ class ArmEnv(PortiaEnv):
         assert model.nsensordata == N_SENSOR_READINGS
         assert model.sensor_adr[model.sensor("grip_pos").id] == GRIP_POS.start
         assert model.sensor_adr[model.sensor("block_pos").id] == BLOCK_POS.start
-        if camera not in {model.camera(i).name for i in range(model.ncam)}:
-            raise ValueError(f"unknown camera {camera!r}; accepted: overview, top")
+        if camera not in CAMERAS:
+            raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(CAMERAS)}")
+        max_width, max_height = MAX_FRAME_SIZE
+        if not (1 <= width <= max_width and 1 <= height <= max_height):
+            raise ValueError(
+                f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
+                f"and height 1..{max_height} pixels"
+            )
         self.ctrl_matrix, self.ctrl_offset = action_to_ctrl_map(model)
         self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
         self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in FINGER_JOINTS])
         self._block_qpos = model.joint("block").qposadr[0]
+        self._arm_actuators = np.array([model.actuator(j).id for j in ARM_JOINTS])
+        self._finger_actuators = np.array([model.actuator(j).id for j in FINGER_JOINTS])
         self._goal_site = model.site("goal").id
 
         self.action_space = spaces.Box(-1.0, 1.0, (ACTION_SIZE,), np.float32)
@@ -209,8 +223,8 @@ class ArmEnv(PortiaEnv):
             np.sin(sample.block_yaw / 2),
         ]
         ctrl = np.empty(model.nu)
-        ctrl[[model.actuator(j).id for j in ARM_JOINTS]] = qpos[self._arm_qpos]
-        ctrl[[model.actuator(j).id for j in FINGER_JOINTS]] = FINGER_OPEN_M
+        ctrl[self._arm_actuators] = qpos[self._arm_qpos]
+        ctrl[self._finger_actuators] = FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
         self._set_task(index, sample.goal)
         self._started = True

@@ -330,3 +330,5 @@ def test_bad_render_arguments_are_refused():
         ArmEnv(render_mode="video")
     with pytest.raises(ValueError, match="accepted: overview, top"):
         ArmEnv(camera="side")
+    with pytest.raises(ValueError, match=r"2000x100 is not accepted: width must be 1..1280"):
+        ArmEnv(render_mode="rgb_array", width=2000, height=100)
