@@ -268,7 +268,7 @@ class ArmEnv(PortiaEnv):
         distance = -goal_distance(np.asarray(achieved_goal), np.asarray(desired_goal))
         return distance + _info_term(info, "reward_approach", distance.shape)
 
-    def rollout(self, actions: NDArray) -> dict[str, NDArray]:
+    def rollout(self, actions: NDArray, *, nthread: int = 1) -> dict[str, NDArray]:
         """Roll out a batch of open-loop action sequences from the current state, natively.
 
         The env (its state, task and random generator) is left untouched. Every sequence
@@ -276,6 +276,7 @@ class ArmEnv(PortiaEnv):
 
         Args:
             actions: Shape ``(batch, horizon, 7)``; clipped to [-1, 1] as in ``step``.
+            nthread: Threads that share the batch.
 
         Returns:
             A dict of arrays with leading shape ``(batch, horizon)``: ``observation``,
@@ -293,7 +294,7 @@ class ArmEnv(PortiaEnv):
             raise InvalidActionError(
                 f"actions must have shape (batch >= 1, horizon >= 1, {ACTION_SIZE}), got {shape}"
             )
-        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]))
+        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]), nthread=nthread)
         future = self._observe(sensors)
         scores = self._score(future["observation"].reshape(-1, OBSERVATION_SIZE))
         return {

@@ -142,7 +142,8 @@ class PortiaEnv(gymnasium.Env):
         return self._renderer.rgb(self.sim.data)
 
     def close(self) -> None:
-        """Release the renderer and its window."""
+        """Release the renderer, its window and the rollout threads."""
+        self.sim.close()
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None

@@ -41,6 +41,7 @@ class Simulation:
         self.physics_state_size = mujoco.mj_stateSize(model, STATE_SPEC)
         self.state_size = self.physics_state_size + model.nsensordata
         self._rollout_data: list[mujoco.MjData] = []
+        self._pools: dict[int, mj_rollout.Rollout] = {}
 
     def reset(self, qpos: NDArray[np.float64], ctrl: NDArray[np.float64]) -> None:
         """Put the model at rest in configuration ``qpos`` holding controls ``ctrl``.
@@ -92,7 +93,11 @@ class Simulation:
         self.data.sensordata[:] = state[self.physics_state_size :]
 
     def rollout(
-        self, ctrl: NDArray[np.float64], state: NDArray[np.float64] | None = None
+        self,
+        ctrl: NDArray[np.float64],
+        state: NDArray[np.float64] | None = None,
+        *,
+        nthread: int = 1,
     ) -> NDArray[np.float64]:
         """Roll out open-loop controls natively from a state, leaving the simulation untouched.
 
@@ -100,11 +105,14 @@ class Simulation:
             ctrl: Per-period controls, shape ``(batch, horizon, nu)``.
             state: Start state from ``get_state``, shape ``(state_size,)``; the current state
                 when None.
+            nthread: Threads that share the batch (MuJoCo's own pool; >= 1).
 
         Returns:
             Sensor readings at the end of every period, shape ``(batch, horizon, nsensordata)``:
             the same readings ``step`` would leave in ``data.sensordata``.
         """
+        if nthread < 1:
+            raise ValueError(f"nthread must be >= 1, got {nthread}")
         if state is None:
             state = self.get_state()
         batch = ctrl.shape[0]
@@ -116,13 +124,22 @@ class Simulation:
         mujoco.mj_extractState(
             model, physics, STATE_SPEC, warmstart, mujoco.mjtState.mjSTATE_WARMSTART
         )
-        if not self._rollout_data:
+        while len(self._rollout_data) < nthread:
             self._rollout_data.append(mujoco.MjData(model))
-        _, sensors = mj_rollout.rollout(
+        if nthread not in self._pools:
+            # A pool of 0 threads runs on the calling thread.
+            self._pools[nthread] = mj_rollout.Rollout(nthread=0 if nthread == 1 else nthread)
+        _, sensors = self._pools[nthread].rollout(
             model,
-            self._rollout_data[0],
+            self._rollout_data[:nthread],
             np.tile(start, (batch, 1)),
             np.repeat(ctrl, n, axis=1),
             initial_warmstart=np.tile(warmstart, (batch, 1)),
         )
         return sensors[:, n - 1 :: n]
+
+    def close(self) -> None:
+        """Stop the rollout thread pools, if any."""
+        for pool in self._pools.values():
+            pool.close()
+        self._pools.clear()
