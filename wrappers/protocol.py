@@ -11,6 +11,9 @@ An environment whose ``unwrapped`` object has these members gets the fast paths:
   ``step`` would return (for a ``Dict`` observation space, one entry per key of the space;
   otherwise under ``"observation"``). Other entries (reward terms, say) may follow.
 - ``dt``: the control period in seconds.
+
+and, for latencies that end mid-period, ``n_substeps``, ``delay_next_step`` and
+``hold_action`` (``SubstepDelayable`` below).
 """
 
 from __future__ import annotations
@@ -34,3 +37,22 @@ class Snapshotable(Protocol):
 
     def rollout(self, actions: NDArray, *, nthread: int = 1) -> dict[str, Any]:
         """Roll out a batch of open-loop action sequences from the current state."""
+
+
+@runtime_checkable
+class SubstepDelayable(Protocol):
+    """An env whose next step can keep the previous action for part of the period.
+
+    ``delay_next_step(previous_action, substeps)`` makes the next ``step`` apply
+    ``previous_action`` for its first ``substeps`` physics steps (of ``n_substeps``) and the
+    stepped action for the rest; ``hold_action()`` returns the action that keeps the body
+    still, the action in effect at an episode's start.
+    """
+
+    n_substeps: int
+
+    def delay_next_step(self, previous_action: Any, substeps: int) -> None:
+        """Keep ``previous_action`` for the first ``substeps`` physics steps of the next step."""
+
+    def hold_action(self) -> Any:
+        """Return the action that keeps the body where it is."""

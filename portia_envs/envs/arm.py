@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from portia_envs.embodiments.arm import (
     ACTION_SIZE,
+    ARM_JOINT_RANGES,
     ARM_JOINTS,
     FINGER_JOINTS,
     FINGER_OPEN_M,
@@ -160,6 +161,7 @@ class ArmEnv(PortiaEnv):
         self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
         self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in FINGER_JOINTS])
         self._block_qpos = model.joint("block").qposadr[0]
+        self._joint_low, self._joint_high = np.array(ARM_JOINT_RANGES).T
         self._arm_actuators = np.array([model.actuator(j).id for j in ARM_JOINTS])
         self._finger_actuators = np.array([model.actuator(j).id for j in FINGER_JOINTS])
         self._goal_site = model.site("goal").id
@@ -226,6 +228,7 @@ class ArmEnv(PortiaEnv):
         ctrl[self._arm_actuators] = qpos[self._arm_qpos]
         ctrl[self._finger_actuators] = FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
+        self._delayed = None
         self._set_task(index, sample.goal)
         self._started = True
 
@@ -239,7 +242,7 @@ class ArmEnv(PortiaEnv):
         """Apply ``action`` for one control period (``dt``); see the class docstring."""
         if not self._started:
             raise InvalidStateError("call reset() before step()")
-        self.sim.step(self.controls(action))
+        self.advance(self.controls(action))
         observation = self._observe(self.sim.data.sensordata)
         scores = self._score(observation["observation"][None])
         info = self._info(scores)
@@ -247,6 +250,20 @@ class ArmEnv(PortiaEnv):
             self.render()
         reward = info["reward_distance"] + info["reward_approach"]
         return observation, reward, bool(scores.terminated[0]), False, info
+
+    def hold_action(self) -> NDArray[np.float32]:
+        """Return the action that holds the arm and gripper where they are now, shape ``(7,)``.
+
+        It is the action in effect at the start of an episode under ``LatencyBudget``.
+        """
+        joints = self.sim.data.sensordata[:6]
+        fingers = self.sim.data.sensordata[12:14]
+        action = np.empty(ACTION_SIZE, dtype=np.float32)
+        action[:6] = (2.0 * joints - self._joint_high - self._joint_low) / (
+            self._joint_high - self._joint_low
+        )
+        action[6] = 1.0 - 2.0 * float(np.mean(fingers)) / FINGER_OPEN_M
+        return np.clip(action, -1.0, 1.0)
 
     def compute_reward(
         self, achieved_goal: NDArray, desired_goal: NDArray, info: Any

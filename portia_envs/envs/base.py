@@ -56,6 +56,7 @@ class PortiaEnv(gymnasium.Env):
         self.render_mode = render_mode
         self._camera, self._width, self._height = camera, width, height
         self._renderer: SceneRenderer | None = None
+        self._delayed: tuple[NDArray[np.float64], int] | None = None
 
     @property
     def dt(self) -> float:
@@ -93,6 +94,38 @@ class PortiaEnv(gymnasium.Env):
                 f"action contains NaN or infinite values: {array}; all values must be finite"
             )
         return ctrl
+
+    def delay_next_step(self, previous_action: Any, substeps: int) -> None:
+        """Make the next ``step`` apply ``previous_action`` for its first ``substeps`` substeps.
+
+        The action given to that ``step`` takes over for the rest of the period: this is how a
+        latency that is not a whole number of periods plays out (see ``LatencyBudget``).
+
+        Args:
+            previous_action: The action still in effect, shape of the action space.
+            substeps: Physics steps it keeps acting, 0 to ``n_substeps``.
+
+        Raises:
+            InvalidActionError: If the action is malformed.
+            ValueError: If ``substeps`` is out of range.
+        """
+        if not 0 <= substeps <= self.sim.n_substeps:
+            raise ValueError(f"substeps must be 0..{self.sim.n_substeps}, got {substeps}")
+        self._delayed = (self.controls(previous_action), substeps)
+
+    @property
+    def n_substeps(self) -> int:
+        """Physics steps per control period."""
+        return self.sim.n_substeps
+
+    def advance(self, ctrl: NDArray[np.float64]) -> None:
+        """Advance one control period with controls ``ctrl``, honouring ``delay_next_step``."""
+        if self._delayed is None:
+            self.sim.step(ctrl)
+        else:
+            before, substeps = self._delayed
+            self._delayed = None
+            self.sim.step_switching(before, substeps, ctrl)
 
     def task_state(self) -> NDArray[np.float64]:
         """Return the task's parameters as a flat vector (part of ``get_state``)."""

@@ -64,6 +64,23 @@ class Simulation:
         self.data.ctrl[:] = ctrl
         mujoco.mj_step(self.model, self.data, nstep=self.n_substeps)
 
+    def step_switching(
+        self, before: NDArray[np.float64], substeps: int, after: NDArray[np.float64]
+    ) -> None:
+        """Hold ``before`` for ``substeps`` physics steps, then ``after`` for the rest.
+
+        Args:
+            before: Controls in effect first, shape ``(nu,)``.
+            substeps: Physics steps of ``before``, 0 to ``n_substeps``.
+            after: Controls that take over, shape ``(nu,)``.
+        """
+        if substeps > 0:
+            self.data.ctrl[:] = before
+            mujoco.mj_step(self.model, self.data, nstep=substeps)
+        self.data.ctrl[:] = after
+        if substeps < self.n_substeps:
+            mujoco.mj_step(self.model, self.data, nstep=self.n_substeps - substeps)
+
     def get_state(self) -> NDArray[np.float64]:
         """Return the state: integration state then sensor readings, shape ``(state_size,)``."""
         state = np.empty(self.state_size)

@@ -1,0 +1,48 @@
+"""What ``LatencyBudget`` with a fixed clock adds to a step, as a ratio measured in one run.
+
+Both sides play the same actions from the same state, one period per step (latency 0 and
+one full period of delay), in alternating rounds; the fastest round of each counts.
+"""
+
+import time
+
+import gymnasium
+import numpy as np
+import pytest
+
+import portia_envs  # noqa: F401  (registers the ids)
+from wrappers.clocks import FixedLatency
+from wrappers.latency_budget import LatencyBudget
+
+STEPS, ROUNDS = 100, 15
+MAX_OVERHEAD = 1.05  # target from the latency issue
+
+
+def _block(env, actions, start):
+    env.reset(seed=0)
+    env.unwrapped.set_state(start)
+    t = time.perf_counter()
+    for action in actions:
+        env.step(action)
+    return time.perf_counter() - t
+
+
+@pytest.mark.parametrize("periods", [0, 1])
+def test_fixed_clock_overhead(benchmark, periods):
+    plain = gymnasium.make("Portia/ArmPush-v0")
+    dt = plain.unwrapped.dt
+    delayed = LatencyBudget(
+        gymnasium.make("Portia/ArmPush-v0"), budget_s=dt, clock=FixedLatency(periods * dt)
+    )
+    plain.reset(seed=0)
+    start = plain.unwrapped.get_state()
+    actions = np.random.default_rng(0).uniform(-1, 1, (STEPS, 7))
+    benchmark.pedantic(_block, args=(delayed, actions, start), rounds=3, warmup_rounds=1)
+    best_plain = best_delayed = np.inf
+    for _ in range(ROUNDS):
+        best_plain = min(best_plain, _block(plain, actions, start))
+        best_delayed = min(best_delayed, _block(delayed, actions, start))
+    ratio = best_delayed / best_plain
+    benchmark.extra_info.update({"latency_periods": periods, "overhead_ratio": ratio})
+    print(f"\nLatencyBudget, fixed latency of {periods} period(s): {ratio:.3f}x the plain step")
+    assert ratio <= MAX_OVERHEAD
