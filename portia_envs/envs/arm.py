@@ -33,20 +33,21 @@ from portia_envs.tasks.base import Scores, goal_distance
 
 N_SUBSTEPS = 20
 # Named parts of the ``observation`` vector, in order: (name, size, bound). Bounds are
-# physical limits no state reaches (positions: the 5 m around the table; speeds: far above
-# what the servos and gravity produce), declared so the space is finite.
+# limits no state reaches, declared so the space is finite: the arm reaches 1 m and block
+# episodes end when the block leaves the table, so 10 m bounds every position; speeds are
+# two orders of magnitude above the largest seen under random actions (30 rad/s, 8 m/s).
 OBSERVATION_LAYOUT = (
     ("joint_pos", 6, 2 * np.pi),
-    ("joint_vel", 6, 100.0),
-    ("finger_pos", 2, 1.0),
-    ("finger_vel", 2, 100.0),
-    ("grip_pos", 3, 5.0),
-    ("grip_vel", 3, 100.0),
-    ("block_pos", 3, 5.0),
+    ("joint_vel", 6, 1e4),
+    ("finger_pos", 2, 10.0),
+    ("finger_vel", 2, 1e3),
+    ("grip_pos", 3, 10.0),
+    ("grip_vel", 3, 1e3),
+    ("block_pos", 3, 10.0),
     ("block_quat", 4, 1.0),
-    ("block_vel", 3, 100.0),
-    ("block_angvel", 3, 1000.0),
-    ("block_rel_pos", 3, 10.0),
+    ("block_vel", 3, 1e3),
+    ("block_angvel", 3, 1e4),
+    ("block_rel_pos", 3, 20.0),
 )
 OBSERVATION_SIZE = sum(size for _, size, _ in OBSERVATION_LAYOUT)
 OBSERVATION_BOUND = np.concatenate([np.full(size, bound) for _, size, bound in OBSERVATION_LAYOUT])
@@ -95,8 +96,8 @@ class ArmEnv(PortiaEnv):
     way). Goals: reach in the air (x 0.28-0.56, y ±0.25, z 0.05-0.3 m); push on the table,
     at least 0.1 m from the block; pick_place 0.1-0.25 m above the table.
 
-    **Episode end**: ``terminated`` when the block falls off the table (push and
-    pick_place); ``truncated`` by the registered time limit. Success
+    **Episode end**: ``terminated`` when the block's centre leaves the table top, past an
+    edge or below it (push and pick_place); ``truncated`` by the registered time limit. Success
     (``info["is_success"]``) is the achieved goal within ``goal_radius_m`` of the goal.
 
     ``dt`` = 0.04 s: 20 physics steps of 2 ms per control period.
@@ -168,7 +169,7 @@ class ArmEnv(PortiaEnv):
 
         self.action_space = spaces.Box(-1.0, 1.0, (ACTION_SIZE,), np.float32)
         vector = spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, dtype=np.float64)
-        point = spaces.Box(-5.0, 5.0, (3,), np.float64)
+        point = spaces.Box(-10.0, 10.0, (3,), np.float64)
         self.observation_space = spaces.Dict(
             {
                 "observation": vector,

@@ -20,7 +20,7 @@ TABLE_HALF_M = (0.6, 0.6, 0.02)
 TABLE_CENTER_X_M = 0.25
 FLOOR_Z_M = -0.75
 # Where the block waits when a task does not use it: on the table, behind the arm's base.
-BLOCK_PARKED_POS = (-0.35, 0.3, BLOCK_HALF_M)
+BLOCK_PARKED_POS = (-0.2, 0.4, BLOCK_HALF_M)
 CAMERAS = ("overview", "top")
 # The largest frame (width, height) in pixels that offscreen rendering can produce.
 MAX_FRAME_SIZE = (1280, 960)

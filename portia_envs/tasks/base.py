@@ -15,11 +15,19 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.scenes.tabletop import BLOCK_HALF_M, BLOCK_PARKED_POS
+from portia_envs.scenes.tabletop import (
+    BLOCK_HALF_M,
+    BLOCK_PARKED_POS,
+    TABLE_CENTER_X_M,
+    TABLE_HALF_M,
+)
 
 # Block starts and table-top goals are drawn from this rectangle (x, y in m).
 TABLE_REGION_M = ((0.32, 0.54), (-0.2, 0.2))
-# Below this height (m) the block has fallen off the table.
+# The block is off the table once its centre is beyond the table top's edges (x, y in m)
+# or below this height (m).
+TABLE_TOP_X_M = (TABLE_CENTER_X_M - TABLE_HALF_M[0], TABLE_CENTER_X_M + TABLE_HALF_M[0])
+TABLE_TOP_HALF_Y_M = TABLE_HALF_M[1]
 FELL_Z_M = -0.1
 
 
@@ -45,7 +53,7 @@ class Scores(NamedTuple):
         reward_distance: Minus the achieved-to-desired goal distance, m.
         reward_approach: Minus the weighted grip-to-block distance, m.
         is_success: Achieved goal within the success radius.
-        terminated: The episode ended (the block fell off the table).
+        terminated: The episode ended (the block left the table top).
     """
 
     reward_distance: NDArray[np.float64]
@@ -111,7 +119,8 @@ class ArmTask:
         the grip site for families that do not move it) to ``desired_goal``;
         ``reward_approach`` is minus ``approach_weight`` times the grip-to-block distance (m).
         Success is the achieved goal within ``radius_m`` of the desired goal; termination is
-        the block falling off the table (block families only).
+        the block's centre leaving the table top, past an edge or below it (block families
+        only).
 
         Args:
             grip_pos: Grip site positions, shape ``(n, 3)``, m.
@@ -130,7 +139,6 @@ class ArmTask:
                 self.moves_block,
                 self.approach_weight,
                 radius_m,
-                FELL_Z_M,
             )
         )
 
@@ -173,7 +181,6 @@ def _score_kernel(
     moves_block: bool,
     approach_weight: float,
     radius_m: float,
-    fell_z_m: float,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     # One pass and no temporaries: this runs on every env step and every imagined future.
     n = grip.shape[0]
@@ -186,7 +193,9 @@ def _score_kernel(
         distance[i] = -d
         approach[i] = -approach_weight * a
         success[i] = d < radius_m
-        terminated[i] = moves_block and block[i, 2] < fell_z_m
+        x, y, z = block[i, 0], block[i, 1], block[i, 2]
+        off_edge = x < TABLE_TOP_X_M[0] or x > TABLE_TOP_X_M[1] or abs(y) > TABLE_TOP_HALF_Y_M
+        terminated[i] = moves_block and (off_edge or z < FELL_Z_M)
     return distance, approach, success, terminated
 
 

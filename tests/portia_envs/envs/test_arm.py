@@ -105,12 +105,28 @@ def test_different_seeds_give_different_starts():
 
 def test_observations_are_fresh_arrays_in_the_space(push_env):
     previous, _ = push_env.reset(seed=0)
+    push_env.action_space.seed(0)
     for _ in range(5):
         observation, *_ = push_env.step(push_env.action_space.sample())
         assert push_env.observation_space.contains(observation)
         for key in observation:
             assert not np.shares_memory(observation[key], previous[key])
         previous = observation
+
+
+@pytest.mark.parametrize("env_id", ["Portia/ArmPush-v0", "Portia/ArmPickPlace-v0"])
+def test_observations_stay_in_their_space_under_random_actions(env_id):
+    # Random actions can fling the block: the episode ends before it leaves the bounds.
+    env = gymnasium.make(env_id)
+    for seed in range(12):
+        observation, _ = env.reset(seed=seed)
+        env.action_space.seed(seed)
+        done = False
+        while not done:
+            assert env.observation_space.contains(observation)
+            observation, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            done = terminated or truncated
+        assert env.observation_space.contains(observation)
 
 
 def test_set_state_mid_episode_reproduces_the_continuation():

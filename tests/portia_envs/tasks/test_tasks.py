@@ -3,7 +3,14 @@ import pytest
 
 from portia_envs.errors import UnknownTaskError
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
-from portia_envs.tasks.base import FELL_Z_M, TABLE_REGION_M, describe_place, goal_distance
+from portia_envs.tasks.base import (
+    FELL_Z_M,
+    TABLE_REGION_M,
+    TABLE_TOP_HALF_Y_M,
+    TABLE_TOP_X_M,
+    describe_place,
+    goal_distance,
+)
 from portia_envs.tasks.pick_place import PICK_PLACE_HEIGHT_M, PickPlaceTask
 from portia_envs.tasks.push import MIN_PUSH_DISTANCE_M, PushTask
 from portia_envs.tasks.reach import REACH_REGION_M, ReachTask
@@ -38,6 +45,24 @@ def test_score_by_hand():
     np.testing.assert_array_equal(reach.reward_approach, [0.0, 0.0])
     np.testing.assert_array_equal(reach.is_success, [True, True])
     np.testing.assert_array_equal(reach.terminated, [False, False])
+
+
+def test_the_episode_ends_when_the_block_centre_leaves_the_table_top():
+    z = 0.02
+    blocks = np.array(
+        [
+            [TABLE_TOP_X_M[0] + 0.01, 0.0, z],
+            [TABLE_TOP_X_M[0] - 0.01, 0.0, z],
+            [TABLE_TOP_X_M[1] + 0.01, 0.0, z],
+            [0.4, TABLE_TOP_HALF_Y_M + 0.01, z],
+            [0.4, -TABLE_TOP_HALF_Y_M - 0.01, z],
+            [0.4, TABLE_TOP_HALF_Y_M - 0.01, z],
+        ]
+    )
+    grips = np.zeros_like(blocks)
+    scores = PushTask().score(grips, blocks, np.zeros(3), radius_m=0.05)
+    np.testing.assert_array_equal(scores.terminated, [False, True, True, True, True, False])
+    assert not ReachTask().score(grips, blocks, np.zeros(3), radius_m=0.05).terminated.any()
 
 
 def test_goal_distance_broadcasts_and_checks_the_last_axis():

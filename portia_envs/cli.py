@@ -1,0 +1,242 @@
+"""The ``portia`` command line: list the environments, watch or record the scripted expert.
+
+Examples::
+
+    portia envs
+    portia play Portia/ArmPush-v0 --episodes 3
+    portia play Portia/ArmPush-v0 --out push.mp4 --camera top
+
+MuJoCo picks its OpenGL backend when it is first imported, so this module imports nothing
+that imports MuJoCo; the commands import it once the backend is settled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import gymnasium
+import imageio.v2 as imageio
+import typer
+from gymnasium import spaces
+from rich.console import Console
+from rich.progress import Progress
+
+from portia_envs.errors import did_you_mean
+from portia_envs.registration import ENV_SPECS
+
+VIDEO_SUFFIXES = (".gif", ".mp4")
+# Exit codes: 1 when the machine lacks something, 2 for bad command-line input.
+EXIT_UNAVAILABLE = 1
+EXIT_USAGE = 2
+
+app = typer.Typer(
+    help="Portia: MuJoCo robot environments that think slowly with time paused, then act fast.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+
+class Camera(StrEnum):
+    """The cameras of the Portia scenes."""
+
+    OVERVIEW = "overview"
+    TOP = "top"
+
+
+@app.command()
+def envs() -> None:
+    """List every Portia id with its spaces, control period dt and time limit."""
+    rows = []
+    for env_id, (_, max_episode_steps) in ENV_SPECS.items():
+        with gymnasium.make(env_id) as env:
+            rows.append(
+                (
+                    env_id,
+                    _describe_observation(env.observation_space),
+                    _describe_action(env.action_space),
+                    f"{env.unwrapped.dt:g}",
+                    str(max_episode_steps),
+                )
+            )
+    typer.echo(_table(("id", "observation", "action", "dt (s)", "max steps"), rows))
+
+
+@app.command()
+def play(
+    env_id: Annotated[
+        str, typer.Argument(help="A Portia id, such as Portia/ArmReach-v0; see `portia envs`.")
+    ],
+    seed: Annotated[
+        int, typer.Option(help="Seed of the first reset; later episodes continue its stream.")
+    ] = 0,
+    episodes: Annotated[int, typer.Option(min=1, help="Number of episodes to run.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            dir_okay=False,
+            help="Write a video here instead of opening a window: .gif, or .mp4 (needs "
+            'imageio-ffmpeg: pip install "portia-envs[video]"). Default: a window.',
+            show_default=False,
+        ),
+    ] = None,
+    camera: Annotated[Camera, typer.Option(help="The camera that films.")] = Camera.OVERVIEW,
+    width: Annotated[int, typer.Option(min=16, help="Frame width, pixels.")] = 480,
+    height: Annotated[int, typer.Option(min=16, help="Frame height, pixels.")] = 480,
+) -> None:
+    """Run the scripted expert on ENV_ID, in a window or into a video file (--out).
+
+    Prints each episode's return, success, length and instruction. Videos play in real
+    time (one frame per control period dt, the reset frame first); a GIF merges identical
+    consecutive frames into one longer frame. On Linux without a display (DISPLAY and
+    WAYLAND_DISPLAY unset), --out renders offscreen through EGL: MUJOCO_GL=egl, unless
+    MUJOCO_GL is already set.
+    """
+    if env_id not in ENV_SPECS:
+        _fail(
+            f"unknown environment id {env_id!r}{did_you_mean(env_id, ENV_SPECS)}; "
+            f"known Portia ids: {', '.join(ENV_SPECS)}",
+            EXIT_USAGE,
+        )
+    if out is None:
+        if _headless():
+            _fail(
+                "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY are "
+                "unset); pass --out FILE.gif or --out FILE.mp4 to write a video instead",
+                EXIT_UNAVAILABLE,
+            )
+    else:
+        _check_video_path(out, width, height)
+        if _headless():
+            os.environ.setdefault("MUJOCO_GL", "egl")
+    # Deferred: both import MuJoCo, which must come after MUJOCO_GL is settled.
+    from portia_envs.experts import ScriptedExpert
+    from portia_envs.rendering import RenderError
+
+    max_episode_steps = ENV_SPECS[env_id][1]
+    n_frames = 0
+    with contextlib.ExitStack() as stack:
+        env = stack.enter_context(
+            gymnasium.make(
+                env_id,
+                render_mode="human" if out is None else "rgb_array",
+                camera=camera.value,
+                width=width,
+                height=height,
+            )
+        )
+        fps = 1.0 / env.unwrapped.dt
+        writer = None if out is None else stack.enter_context(_open_video(out, fps))
+        progress = stack.enter_context(
+            Progress(console=Console(stderr=True), disable=writer is None)
+        )
+        task = progress.add_task(f"writing {out}", total=episodes * max_episode_steps)
+        expert = ScriptedExpert(env.unwrapped)
+        try:
+            for episode in range(episodes):
+                observation, info = env.reset(seed=seed if episode == 0 else None)
+                expert.reset()
+                instruction = info["instruction"]
+                if writer is not None:
+                    writer.append_data(env.render())
+                    n_frames += 1
+                episode_return, length, done = 0.0, 0, False
+                while not done:
+                    step = env.step(expert.act(observation))
+                    observation, reward, terminated, truncated, info = step
+                    episode_return += float(reward)
+                    length += 1
+                    done = terminated or truncated
+                    if writer is not None:
+                        writer.append_data(env.render())
+                        n_frames += 1
+                        progress.advance(task)
+                # An episode that ends early still fills its share of the bar.
+                progress.update(task, completed=(episode + 1) * max_episode_steps)
+                typer.echo(
+                    f"episode {episode + 1}/{episodes}: return {episode_return:.3f}, "
+                    f"success {info['is_success']}, length {length}, "
+                    f"instruction: {instruction}"
+                )
+        except RenderError as error:
+            _fail(str(error), EXIT_UNAVAILABLE)
+    if out is not None:
+        typer.echo(f"wrote {n_frames} frames ({n_frames / fps:.2f} s) to {out.resolve()}")
+
+
+def _check_video_path(out: Path, width: int, height: int) -> None:
+    """Exit with a clear message unless a video of this size can be written to ``out``."""
+    suffix = out.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES:
+        _fail(
+            f"cannot write {str(out)!r}: unknown video extension {out.suffix or '(none)'!r}; "
+            f"accepted: {', '.join(VIDEO_SUFFIXES)}",
+            EXIT_USAGE,
+        )
+    if suffix == ".mp4":
+        if width % 2 or height % 2:
+            _fail(
+                f"an .mp4 needs an even --width and --height (H.264 stores colour per 2x2 "
+                f"pixels), got {width}x{height}; pick even sizes or write a .gif",
+                EXIT_USAGE,
+            )
+        if importlib.util.find_spec("imageio_ffmpeg") is None:
+            _fail(
+                'writing .mp4 needs imageio-ffmpeg: pip install "portia-envs[video]" '
+                "(or write a .gif, which needs nothing more)",
+                EXIT_UNAVAILABLE,
+            )
+
+
+def _open_video(out: Path, fps: float) -> Any:
+    """Open a video writer for ``out`` (.gif or .mp4) that plays ``fps`` frames a second.
+
+    Returns:
+        imageio's writer (its type depends on the format): ``append_data(frame)``, a context
+        manager that finishes the file on exit.
+    """
+    if out.suffix.lower() == ".gif":
+        # Pillow takes the frame duration in milliseconds; loop=0 repeats forever.
+        return imageio.get_writer(out, duration=1000.0 / fps, loop=0)
+    # Sizes are even (checked); 1 stops imageio from resizing frames to multiples of 16.
+    return imageio.get_writer(out, fps=fps, macro_block_size=1)
+
+
+def _headless() -> bool:
+    """Return whether this is Linux with no display server to open a window on."""
+    return sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def _fail(message: str, exit_code: int) -> NoReturn:
+    """Print ``message`` to stderr and exit with ``exit_code``, without a traceback."""
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(exit_code)
+
+
+def _describe_observation(space: spaces.Dict) -> str:
+    """Return ``key (shape)`` for each key of a Dict observation space."""
+    return ", ".join(f"{key} {subspace.shape}" for key, subspace in space.spaces.items())
+
+
+def _describe_action(space: spaces.Box) -> str:
+    """Return a Box action space's shape and range, such as ``(7,) in [-1, 1]``."""
+    return f"{space.shape} in [{space.low.min():g}, {space.high.max():g}]"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Return ``rows`` under ``header`` as text with left-aligned columns."""
+    lines = [header, ["-" * len(name) for name in header], *rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )

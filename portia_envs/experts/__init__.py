@@ -1,0 +1,29 @@
+"""Scripted experts that solve the arm's task families: the project's reference policy.
+
+One stateless feedback policy per family (``reach_expert``, ``push_expert``,
+``pick_place_expert``), and ``ScriptedExpert``, which picks the family's expert each step::
+
+    import gymnasium
+    import portia_envs
+    from portia_envs.experts import ScriptedExpert
+
+    env = gymnasium.make("Portia/ArmPush-v0")
+    expert = ScriptedExpert(env)
+    observation, _ = env.reset(seed=0)
+    action = expert.act(observation)
+"""
+
+from portia_envs.experts.agent import ScriptedExpert, run_episode
+from portia_envs.experts.ik import ArmIK
+from portia_envs.experts.pick_place import pick_place_expert
+from portia_envs.experts.push import push_expert
+from portia_envs.experts.reach import reach_expert
+
+__all__ = [
+    "ArmIK",
+    "ScriptedExpert",
+    "pick_place_expert",
+    "push_expert",
+    "reach_expert",
+    "run_episode",
+]

@@ -1,0 +1,114 @@
+"""The scripted push expert: get behind the block, then push it through its centre to the goal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from numpy.typing import NDArray
+
+from portia_envs.experts.ik import (
+    ArmIK,
+    hand_rotation,
+    joint_action,
+    observation_parts,
+)
+from portia_envs.scenes.tabletop import BLOCK_HALF_M
+
+# The closed pads form the pusher: a 2.4 cm square post whose tips are 0.01 m below the
+# grip site.
+PUSHER_HALF_M = 0.012
+# The fingertips lean this far (rad) towards the goal, so that the pads touch the block
+# low, with their tips only: pushed above half its height, a block on this table tips.
+PUSH_LEAN_RAD = 0.35
+# Grip site height while pushing, m: the leaning pads' lowest edge skims 5 mm above the table.
+PUSH_Z_M = 0.018
+# Below this grip site height (m) the pusher is down at the block's level.
+LOW_Z_M = 0.033
+# Grip site height for moving over the block, m, and the height below which the pusher
+# must not move sideways far: the pads' tips clear the block's top.
+SAFE_Z_M = 0.09
+CLEAR_Z_M = 0.07
+# Distance (m) from the block centre to the grip when pushing: half the block, half the
+# pusher, and how far the leaning tips reach ahead of the grip site.
+CONTACT_M = BLOCK_HALF_M + PUSHER_HALF_M + 0.003
+# Distance (m) behind the block centre where the pusher comes down: clear of the block's
+# corners at any yaw.
+BEHIND_M = 0.055
+# Largest distance (m) from the point behind the block at which to come down there.
+DESCEND_TOL_M = 0.008
+# A push carries on while the grip is this close (m) to the line from the block through
+# the goal, between coming down behind the block and touching it.
+PUSH_LATERAL_TOL_M = 0.02
+PUSH_AHEAD_M = (-BEHIND_M - 0.01, -0.02)
+# Down, farther than this behind the block centre (m), where the pusher cannot touch it,
+# and off the line by up to this much (m): slide onto the line.
+SLIDE_AHEAD_M = -0.05
+SLIDE_LATERAL_TOL_M = 0.04
+# Below the clear height, the pusher moves sideways only this close (m) to the point behind
+# the block, from where it cannot reach the block.
+CLOSE_IN_M = 0.02
+# How far (m) ahead of the contact point the grip is asked to go while pushing; the push
+# slows to a stop as the block reaches the goal.
+PUSH_LEAD_M = 0.02
+# The block is left alone when its centre is this close (m) to the goal.
+DONE_M = 0.02
+# Longest grip move asked for per control period (m): moving freely, and pushing.
+MOVE_STEP_M = 0.03
+PUSH_STEP_M = 0.01
+CLOSED = 1.0
+
+
+def push_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.float32]:
+    """Return the push expert's action for one observation (stateless).
+
+    The gripper stays closed, its pads a pusher. With the pusher low behind the block on
+    the line from the block through the goal, it pushes along that line; otherwise it rises,
+    moves over to a point behind the block at a safe height and comes down there. As the
+    line is recomputed from the block's position every step, a block that drifts off the
+    line turns the push, or (drifting further) sends the pusher round to re-approach.
+
+    Args:
+        observation: An ``ArmEnv`` observation dict.
+        ik: Inverse kinematics for the env's model.
+
+    Returns:
+        The action, shape ``(7,)``, values in [-1, 1].
+    """
+    parts = observation_parts(observation)
+    joints, grip = parts["joint_pos"], parts["grip_pos"]
+    block, goal = parts["block_pos"][:2], parts["desired_goal"][:2]
+    to_goal = goal - block
+    distance = float(np.linalg.norm(to_goal))
+    if distance < DONE_M:
+        # Stay put: turning or lifting the pusher here would knock the block off the goal.
+        return joint_action(joints, CLOSED)
+
+    along = to_goal / distance
+    # The palm's short side leads, so that the leaning hand's palm stays clear of the block.
+    yaw = ik.aligned_yaw(joints, float(np.arctan2(along[1], along[0])) + np.pi / 2, np.pi)
+    rotation = hand_rotation(yaw, PUSH_LEAN_RAD * along)
+    across = np.array([-along[1], along[0]])
+    offset = grip[:2] - block
+    ahead, lateral = float(offset @ along), abs(float(offset @ across))
+    low = grip[2] < LOW_Z_M
+    behind = block - BEHIND_M * along
+    miss = float(np.linalg.norm(grip[:2] - behind))
+    if low and lateral < PUSH_LATERAL_TOL_M and PUSH_AHEAD_M[0] < ahead < PUSH_AHEAD_M[1]:
+        lead = min(distance, PUSH_LEAD_M)
+        target, step = np.append(block + (lead - CONTACT_M) * along, PUSH_Z_M), PUSH_STEP_M
+    elif low and ahead < SLIDE_AHEAD_M and lateral < SLIDE_LATERAL_TOL_M:
+        # Clear of the block, behind it: slide onto the line at pushing height.
+        target, step = np.append(behind, PUSH_Z_M), PUSH_STEP_M
+    elif miss < DESCEND_TOL_M:
+        target, step = np.append(behind, PUSH_Z_M), MOVE_STEP_M
+    elif grip[2] < CLEAR_Z_M and miss > CLOSE_IN_M:
+        # Too low to move sideways without knocking the block: rise first.
+        target, step = np.append(grip[:2], SAFE_Z_M), MOVE_STEP_M
+    elif grip[2] < CLEAR_Z_M:
+        # Nearly above the point behind the block: close in at this height, which (unlike
+        # rising) keeps the pusher from bobbing up and down across the descend tolerance.
+        target, step = np.append(behind, grip[2]), MOVE_STEP_M
+    else:
+        target, step = np.append(behind, SAFE_Z_M), MOVE_STEP_M
+    return ik.action(joints, grip, target, rotation, gripper=CLOSED, max_step_m=step)

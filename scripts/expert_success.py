@@ -1,0 +1,75 @@
+"""Measure the scripted experts' success rates, one task family at a time.
+
+Runs N seeded episodes (seeds ``first_seed .. first_seed + N - 1``) of each family's
+registered env with ``ScriptedExpert`` acting, and prints each family's success rate (the
+last step's ``info["is_success"]``), the seeds used, the failures and the wall time::
+
+    python scripts/expert_success.py --episodes 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import gymnasium
+
+import portia_envs  # noqa: F401  (registers the Portia ids)
+from portia_envs.experts import ScriptedExpert, run_episode
+
+# Each task family's registered env.
+FAMILY_ENV_IDS = {
+    "reach": "Portia/ArmReach-v0",
+    "push": "Portia/ArmPush-v0",
+    "pick_place": "Portia/ArmPickPlace-v0",
+}
+
+
+def measure(env_id: str, seeds: range) -> tuple[list[int], float]:
+    """Run one episode per seed of ``env_id`` with the scripted expert.
+
+    Args:
+        env_id: A registered Portia arm env id.
+        seeds: The reset seeds, one episode each.
+
+    Returns:
+        The seeds whose episode failed, and the wall time of all episodes in seconds.
+    """
+    env = gymnasium.make(env_id)
+    expert = ScriptedExpert(env)
+    start = time.perf_counter()
+    failures = [seed for seed in seeds if not run_episode(env, expert, seed)]
+    elapsed = time.perf_counter() - start
+    env.close()
+    return failures, elapsed
+
+
+def main() -> None:
+    """Parse the command line, measure every family asked for, and print the rates."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--episodes", type=int, default=100, help="episodes per family")
+    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first episode")
+    parser.add_argument(
+        "--family",
+        choices=sorted(FAMILY_ENV_IDS),
+        action="append",
+        help="a family to measure (repeatable); all of them by default",
+    )
+    args = parser.parse_args()
+    if args.episodes < 1:
+        parser.error(f"--episodes must be >= 1, got {args.episodes}")
+    seeds = range(args.first_seed, args.first_seed + args.episodes)
+    print(f"seeds {seeds.start}..{seeds.stop - 1} ({len(seeds)} episodes per family)")
+    for family in args.family or FAMILY_ENV_IDS:
+        env_id = FAMILY_ENV_IDS[family]
+        failures, elapsed = measure(env_id, seeds)
+        successes = len(seeds) - len(failures)
+        print(
+            f"{family:<10} {env_id:<24} success {successes}/{len(seeds)} "
+            f"({100.0 * successes / len(seeds):.1f}%)  wall {elapsed:.1f} s  "
+            f"failed seeds: {failures or 'none'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

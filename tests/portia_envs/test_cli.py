@@ -1,0 +1,133 @@
+import re
+import sys
+
+import imageio.v3 as iio
+import pytest
+from typer.testing import CliRunner
+
+from portia_envs.cli import app
+from portia_envs.registration import ENV_SPECS
+
+REACH = "Portia/ArmReach-v0"
+# Small, and not square, so that swapped width and height show.
+SIZE = ["--width", "96", "--height", "80"]
+
+runner = CliRunner()
+
+
+def play(*args: str):
+    return runner.invoke(app, ["play", *args])
+
+
+def episode_lengths(output: str) -> list[int]:
+    return [int(length) for length in re.findall(r"length (\d+)", output)]
+
+
+def test_envs_lists_every_id_with_spaces_dt_and_time_limit():
+    result = runner.invoke(app, ["envs"])
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert len(ENV_SPECS) == 4
+    for env_id, (_, max_episode_steps) in ENV_SPECS.items():
+        (line,) = [line for line in lines if line.split()[0] == env_id]
+        for key_and_shape in ("observation (38,)", "achieved_goal (3,)", "desired_goal (3,)"):
+            assert key_and_shape in line
+        assert "(7,) in [-1, 1]" in line
+        assert line.split()[-2:] == ["0.04", str(max_episode_steps)]
+
+
+@pytest.fixture(scope="module")
+def reach_gif(tmp_path_factory):
+    """Record one seeded Reach episode as a GIF (rendering dominates these tests' time)."""
+    out = tmp_path_factory.mktemp("cli") / "reach.gif"
+    return out, play(REACH, "--out", str(out), "--episodes", "1", "--seed", "3", *SIZE)
+
+
+def test_play_writes_a_gif_that_lasts_the_episode_at_the_requested_size(reach_gif):
+    out, result = reach_gif
+
+    assert result.exit_code == 0, result.output
+    (length,) = episode_lengths(result.stdout)
+    assert length == ENV_SPECS[REACH][1]
+    assert "success" in result.stdout and "instruction: " in result.stdout
+    assert str(out) in result.stdout
+    frames = iio.imread(out, index=None)
+    assert frames.shape[1:] == (80, 96, 3)
+    # Pillow merges identical consecutive frames, adding up their durations, so the
+    # frames still last the reset frame plus one 40 ms control period per step.
+    with iio.imopen(out, "r", plugin="pillow") as gif:
+        durations = [gif.metadata(index=i)["duration"] for i in range(len(frames))]
+    assert sum(durations) == 40 * (length + 1)
+
+
+def test_play_writes_an_mp4_frame_for_each_reset_and_step(tmp_path, reach_gif):
+    pytest.importorskip("imageio_ffmpeg")
+    out = tmp_path / "reach.mp4"
+
+    result = play(
+        REACH, "--out", str(out), "--episodes", "2", "--seed", "3", "--camera", "top", *SIZE
+    )
+
+    assert result.exit_code == 0, result.output
+    lengths = episode_lengths(result.stdout)
+    assert len(lengths) == 2
+    frames = iio.imread(out, plugin="FFMPEG", index=None)
+    assert frames.shape == (sum(lengths) + 2, 80, 96, 3)
+    # The seed fixes the first episode, whatever the format and camera.
+    first_episode = result.stdout.splitlines()[0].split(": ", 1)[1]
+    assert first_episode == reach_gif[1].stdout.splitlines()[0].split(": ", 1)[1]
+
+
+def test_play_unknown_id_suggests_the_closest_and_lists_the_known():
+    result = play("Portia/ArmReech-v0", "--out", "never.gif")
+
+    assert result.exit_code == 2
+    assert "did you mean 'Portia/ArmReach-v0'" in result.stderr
+    assert all(env_id in result.stderr for env_id in ENV_SPECS)
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["reach.avi", "reach"])
+def test_play_unknown_extension_lists_the_accepted(tmp_path, name):
+    result = play(REACH, "--out", str(tmp_path / name))
+
+    assert result.exit_code == 2
+    assert "unknown video extension" in result.stderr
+    assert "accepted: .gif, .mp4" in result.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_play_mp4_needs_even_sizes(tmp_path):
+    result = play(REACH, "--out", str(tmp_path / "reach.mp4"), "--width", "97")
+
+    assert result.exit_code == 2
+    assert "even --width and --height" in result.stderr
+
+
+def test_play_mp4_without_imageio_ffmpeg_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "imageio_ffmpeg", None)
+
+    result = play(REACH, "--out", str(tmp_path / "reach.mp4"), *SIZE)
+
+    assert result.exit_code == 1
+    assert 'pip install "portia-envs[video]"' in result.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="display detection is Linux's")
+def test_play_in_a_window_without_a_display_points_to_out():
+    result = runner.invoke(app, ["play", REACH], env={"DISPLAY": None, "WAYLAND_DISPLAY": None})
+
+    assert result.exit_code == 1
+    assert "--out" in result.stderr
+
+
+def test_every_command_and_option_has_help():
+    for command in (["envs"], ["play"]):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, result.output
+    help_text = runner.invoke(app, ["play", "--help"]).stdout
+    for option in ("--seed", "--episodes", "--out", "--camera", "--width", "--height"):
+        assert option in help_text
+    assert "MUJOCO_GL" in help_text
+    assert "portia-envs[video]" in help_text  # not eaten as markup
