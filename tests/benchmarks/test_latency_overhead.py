@@ -2,6 +2,7 @@
 
 Both sides play the same actions from the same state, one period per step (latency 0 and
 one full period of delay), in alternating rounds; the fastest round of each counts.
+``pytest tests/benchmarks --benchmark-enable -s`` measures and checks the target.
 """
 
 import time
@@ -14,7 +15,7 @@ import portia_envs  # noqa: F401  (registers the ids)
 from wrappers.clocks import FixedLatency
 from wrappers.latency_budget import LatencyBudget
 
-STEPS, ROUNDS = 100, 15
+STEPS = 100
 MAX_OVERHEAD = 1.05  # target from the latency issue
 
 
@@ -28,7 +29,7 @@ def _block(env, actions, start):
 
 
 @pytest.mark.parametrize("periods", [0, 1])
-def test_fixed_clock_overhead(benchmark, periods):
+def test_fixed_clock_overhead(benchmark, measuring, rounds, periods):
     plain = gymnasium.make("Portia/ArmPush-v0")
     dt = plain.unwrapped.dt
     delayed = LatencyBudget(
@@ -39,10 +40,11 @@ def test_fixed_clock_overhead(benchmark, periods):
     actions = np.random.default_rng(0).uniform(-1, 1, (STEPS, 7))
     benchmark.pedantic(_block, args=(delayed, actions, start), rounds=3, warmup_rounds=1)
     best_plain = best_delayed = np.inf
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         best_plain = min(best_plain, _block(plain, actions, start))
         best_delayed = min(best_delayed, _block(delayed, actions, start))
     ratio = best_delayed / best_plain
     benchmark.extra_info.update({"latency_periods": periods, "overhead_ratio": ratio})
     print(f"\nLatencyBudget, fixed latency of {periods} period(s): {ratio:.3f}x the plain step")
-    assert ratio <= MAX_OVERHEAD
+    if measuring:
+        assert ratio <= MAX_OVERHEAD

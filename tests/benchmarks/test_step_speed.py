@@ -3,8 +3,8 @@
 The reference is the raw ``mujoco.mj_step`` work a step does: the same controls replayed on
 the same model and data from the same state, so both sides do bit-identical physics. Blocks
 of steps alternate between the env and the reference and the fastest block of each counts,
-which cancels most of a noisy machine's jitter. Run with ``pytest tests/benchmarks
---benchmark-enable -s`` for the full report; the default run checks the ratios once.
+which cancels most of a noisy machine's jitter. ``pytest tests/benchmarks
+--benchmark-enable -s`` measures and checks the targets (see conftest.py).
 """
 
 import subprocess
@@ -19,12 +19,11 @@ import pytest
 import portia_envs  # noqa: F401  (registers the ids)
 
 STEPS_PER_BLOCK = 100
-ROUNDS = 15
 # Target from the foundation issue: our Python must be near free next to the physics.
 MAX_ARM_PUSH_OVERHEAD = 1.15
 
 
-def _interleaved_best(env_block, raw_block, rounds=ROUNDS):
+def _interleaved_best(env_block, raw_block, rounds):
     """Return the fastest time of each callable over alternating rounds."""
     best_env, best_raw = np.inf, np.inf
     for _ in range(rounds):
@@ -94,12 +93,12 @@ def _pusher_blocks():
     return env, env_block, raw_block
 
 
-def test_arm_push_step_is_near_raw_physics(benchmark):
+def test_arm_push_step_is_near_raw_physics(benchmark, measuring, rounds):
     env, env_block, raw_block = _portia_blocks("Portia/ArmPush-v0")
     benchmark.pedantic(env_block, rounds=3, warmup_rounds=1)
-    portia_env, portia_raw = _interleaved_best(env_block, raw_block)
+    portia_env, portia_raw = _interleaved_best(env_block, raw_block, rounds)
     pusher, pusher_env_block, pusher_raw_block = _pusher_blocks()
-    pusher_env, pusher_raw = _interleaved_best(pusher_env_block, pusher_raw_block)
+    pusher_env, pusher_raw = _interleaved_best(pusher_env_block, pusher_raw_block, rounds)
 
     ratio = portia_env / portia_raw
     report = {
@@ -116,18 +115,20 @@ def test_arm_push_step_is_near_raw_physics(benchmark):
         print(f"{key:40s} {value:10.3f}")
     env.close()
     pusher.close()
-    assert ratio <= MAX_ARM_PUSH_OVERHEAD, report
+    if measuring:
+        assert ratio <= MAX_ARM_PUSH_OVERHEAD, report
 
 
 @pytest.mark.parametrize("env_id", sorted(portia_envs.ENV_SPECS))
-def test_every_id_reports_its_overhead(benchmark, env_id):
+def test_every_id_reports_its_overhead(benchmark, measuring, rounds, env_id):
     env, env_block, raw_block = _portia_blocks(env_id)
     benchmark.pedantic(env_block, rounds=3, warmup_rounds=1)
-    best_env, best_raw = _interleaved_best(env_block, raw_block, rounds=5)
+    best_env, best_raw = _interleaved_best(env_block, raw_block, rounds)
     benchmark.extra_info["overhead_ratio"] = best_env / best_raw
     benchmark.extra_info["steps_per_s"] = STEPS_PER_BLOCK / best_env
     env.close()
-    assert best_env / best_raw < 1.5  # a loose bound: the tight one is on ArmPush above
+    if measuring:
+        assert best_env / best_raw < 1.15
 
 
 IMPORT_AND_MAKE = """
@@ -144,7 +145,7 @@ print(imported - t, made - imported, made_again - made)
 """
 
 
-def test_import_and_make_times(benchmark):
+def test_import_and_make_times(benchmark, measuring):
     def measure():
         out = subprocess.run(
             [sys.executable, "-c", IMPORT_AND_MAKE], capture_output=True, text=True, check=True
@@ -159,5 +160,6 @@ def test_import_and_make_times(benchmark):
         f"\nimport portia_envs {import_s:.3f} s, first make {first_make_s:.3f} s, "
         f"next make {make_s:.4f} s"
     )
-    # A make compiles one small model from code: it must stay far below a second.
-    assert make_s < 1.0
+    if measuring:
+        # A make compiles one small model from code: it must stay far below a second.
+        assert make_s < 1.0
