@@ -70,6 +70,50 @@ def envs() -> None:
 
 
 @app.command()
+def suites() -> None:
+    """List the suites with their task counts, held-out axes and content hashes."""
+    from portia_envs.suites import SUITES
+
+    rows = [
+        (
+            suite.name,
+            str(len(suite.train)),
+            str(len(suite.heldout)),
+            "; ".join(suite.heldout_axes),
+            suite.hash,
+        )
+        for suite in SUITES.values()
+    ]
+    typer.echo(_table(("suite", "train", "held out", "held-out axes", "hash"), rows))
+
+
+@app.command()
+def tasks(
+    suite: Annotated[
+        str, typer.Argument(help="A suite name, such as smoke-v0; see `portia suites`.")
+    ],
+) -> None:
+    """List a suite's tasks: split, family, parameter ranges and an instruction (seed 0)."""
+    from portia_envs.envs.arm import ArmEnv
+    from portia_envs.errors import UnknownSuiteError
+    from portia_envs.suites import SPLITS, get_suite
+
+    try:
+        chosen = get_suite(suite)
+    except UnknownSuiteError as error:
+        _fail(str(error), EXIT_USAGE)
+    rows = []
+    for split in SPLITS:
+        env = ArmEnv(suite=suite, split=split)
+        for spec in chosen.tasks(split):
+            _, info = env.reset(seed=0, options={"task": spec.task_id})
+            ranges = ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in spec.ranges.items())
+            rows.append((spec.task_id, split, spec.family, ranges, info["instruction"]))
+    typer.echo(f"{chosen.name} (hash {chosen.hash}): {chosen.description}")
+    typer.echo(_table(("task", "split", "family", "ranges (m)", "instruction (seed 0)"), rows))
+
+
+@app.command()
 def play(
     env_id: Annotated[
         str, typer.Argument(help="A Portia id, such as Portia/ArmReach-v0; see `portia envs`.")

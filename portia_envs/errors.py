@@ -38,3 +38,10 @@ class InvalidActionError(PortiaError, ValueError):
 
 class InvalidStateError(PortiaError, ValueError):
     """A state vector that does not belong to this environment."""
+
+
+class UnknownSuiteError(PortiaError, KeyError):
+    """A suite name or split that Portia does not know."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

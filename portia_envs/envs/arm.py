@@ -16,18 +16,13 @@ from portia_envs.embodiments.arm import (
     FINGER_OPEN_M,
     HOME_ARM_QPOS,
     action_to_ctrl_map,
-    add_arm,
 )
 from portia_envs.envs.base import PortiaEnv
 from portia_envs.errors import InvalidActionError, InvalidStateError
-from portia_envs.scenes.tabletop import (
-    CAMERAS,
-    MAX_FRAME_SIZE,
-    add_block,
-    add_goal_marker,
-    new_tabletop_spec,
-)
+from portia_envs.scenes.tabletop import CAMERAS, MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
+from portia_envs.sim.compose import arm_tabletop_spec, fingerprint
+from portia_envs.suites import TaskSpec, get_suite
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, ArmTask, arm_task_index
 from portia_envs.tasks.base import Scores, goal_distance
 
@@ -57,13 +52,16 @@ GRIP_POS = slice(16, 19)
 BLOCK_POS = slice(22, 25)
 START_JOINT_NOISE_RAD = 0.05
 OPTION_KEYS = ("task",)
+# Without a suite, the env draws from every family over its default ranges.
+DEFAULT_CHOICES = tuple(TaskSpec(f"arm-{name}", name) for name in ARM_TASK_NAMES)
 
 
 class ArmEnv(PortiaEnv):
     """A six-joint arm with a parallel gripper at a table with one block.
 
-    Every reset draws a task instance: the family (``reach``, ``push`` or ``pick_place``;
-    uniformly unless fixed), its goal and the block's start pose, all from ``np_random``.
+    Every reset draws a task instance: the task (uniformly unless fixed: one of the
+    families ``reach``, ``push`` and ``pick_place``, or one of a suite split's tasks), then
+    its goal and the block's start pose from the task's ranges, all from ``np_random``.
 
     **Action** ``Box(-1, 1, (7,), float32)``: dimensions 0-5 are joint position targets
     for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch and wrist_roll,
@@ -103,8 +101,13 @@ class ArmEnv(PortiaEnv):
     ``dt`` = 0.04 s: 20 physics steps of 2 ms per control period.
 
     Args:
-        task: Fix the task family (``"reach"``, ``"push"`` or ``"pick_place"``); None draws
-            one per reset. ``reset(options={"task": name})`` fixes it for one episode.
+        task: Fix the task: a family (``"reach"``, ``"push"`` or ``"pick_place"``), or with
+            a suite one of its task ids; None draws one per reset.
+            ``reset(options={"task": name})`` fixes it for one episode.
+        suite: Draw tasks from this suite (``portia_envs.suites``; ``portia suites`` lists
+            them) instead of every family over its default ranges.
+        split: The suite's ``"train"`` or ``"heldout"`` tasks; a train env never draws a
+            held-out task.
         goal_radius_m: Success radius around the goal, m.
         render_mode: None, ``"human"`` (a window) or ``"rgb_array"``.
         camera: ``"overview"`` (front right, the default) or ``"top"``.
@@ -116,6 +119,8 @@ class ArmEnv(PortiaEnv):
         self,
         *,
         task: str | None = None,
+        suite: str | None = None,
+        split: str = "train",
         goal_radius_m: float = 0.05,
         render_mode: str | None = None,
         camera: str = "overview",
@@ -125,6 +130,8 @@ class ArmEnv(PortiaEnv):
         super().__init__(
             {
                 "task": task,
+                "suite": suite,
+                "split": split,
                 "goal_radius_m": goal_radius_m,
                 "render_mode": render_mode,
                 "camera": camera,
@@ -138,14 +145,17 @@ class ArmEnv(PortiaEnv):
         )
         if goal_radius_m <= 0:
             raise ValueError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
-        self._fixed_task = None if task is None else arm_task_index(task)
         self.goal_radius_m = goal_radius_m
+        self.suite = None if suite is None else get_suite(suite)
+        self.split = split
+        if self.suite is None:
+            self._choices = DEFAULT_CHOICES
+        else:
+            self._choices = self.suite.tasks(split)
+        self._fixed_choice = None if task is None else self._choice_index(task)
 
-        spec = new_tabletop_spec()
-        add_arm(spec)
-        add_block(spec)
-        add_goal_marker(spec, goal_radius_m)
-        self.sim = Simulation(spec.compile(), n_substeps=N_SUBSTEPS)
+        self._spec = arm_tabletop_spec(goal_radius_m)
+        self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
         model = self.sim.model
         assert model.nsensordata == N_SENSOR_READINGS
         assert model.sensor_adr[model.sensor("grip_pos").id] == GRIP_POS.start
@@ -178,15 +188,14 @@ class ArmEnv(PortiaEnv):
                 "task": spaces.Box(0.0, 1.0, (len(ARM_TASKS),), np.float64),
             }
         )
-        self._task_index = 0 if self._fixed_task is None else self._fixed_task
-        self._goal = np.zeros(3)
+        self._set_task(0 if self._fixed_choice is None else self._fixed_choice, np.zeros(3))
         self._instruction = ""
         self._started = False
 
     @property
     def task_name(self) -> str:
         """The current episode's task family."""
-        return ARM_TASK_NAMES[self._task_index]
+        return self._family.name
 
     @property
     def instruction(self) -> str:
@@ -205,12 +214,13 @@ class ArmEnv(PortiaEnv):
                 f"unknown reset options {sorted(unknown)}; accepted: {', '.join(OPTION_KEYS)}"
             )
         if options.get("task") is not None:
-            index = arm_task_index(options["task"])
-        elif self._fixed_task is not None:
-            index = self._fixed_task
+            choice = self._choice_index(options["task"])
+        elif self._fixed_choice is not None:
+            choice = self._fixed_choice
         else:
-            index = int(self.np_random.integers(len(ARM_TASKS)))
-        sample = ARM_TASKS[index].sample(self.np_random)
+            choice = int(self.np_random.integers(len(self._choices)))
+        spec = self._choices[choice]
+        sample = ARM_TASKS[arm_task_index(spec.family)].sample(self.np_random, spec.ranges)
 
         model = self.sim.model
         qpos = np.zeros(model.nq)
@@ -230,7 +240,7 @@ class ArmEnv(PortiaEnv):
         ctrl[self._finger_actuators] = FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
         self._delayed = None
-        self._set_task(index, sample.goal)
+        self._set_task(choice, sample.goal)
         self._started = True
 
         observation = self._observe(self.sim.data.sensordata)
@@ -321,37 +331,60 @@ class ArmEnv(PortiaEnv):
             "reward": scores.reward.reshape(shape[:2]),
         }
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the model, task code version and MuJoCo major version (see ``compose``)."""
+        return fingerprint(self._spec)
+
+    @property
+    def task_ids(self) -> tuple[str, ...]:
+        """The ids of the tasks this env draws from (a suite split's, or one per family)."""
+        return tuple(spec.task_id for spec in self._choices)
+
     def task_state(self) -> NDArray[np.float64]:
-        """Return ``[task family index, goal x, goal y, goal z]``."""
-        return np.array([self._task_index, *self._goal])
+        """Return ``[task index (in task_ids), goal x, goal y, goal z]``."""
+        return np.array([self._choice, *self._goal])
 
     def set_task_state(self, task_state: NDArray[np.float64]) -> None:
-        """Restore ``[task family index, goal x, goal y, goal z]``."""
+        """Restore ``[task index (in task_ids), goal x, goal y, goal z]``."""
         if task_state.shape != (4,):
             raise InvalidStateError(
-                f"the task part of an Arm state has 4 values (family, goal xyz), "
+                f"the task part of an Arm state has 4 values (task index, goal xyz), "
                 f"got {task_state.shape[0]}"
             )
         index = task_state[0]
-        if index != int(index) or not 0 <= index < len(ARM_TASKS):
+        if index != int(index) or not 0 <= index < len(self._choices):
             raise InvalidStateError(
-                f"task family index must be 0..{len(ARM_TASKS) - 1}, got {index}"
+                f"task index must be 0..{len(self._choices) - 1} for this env, got {index}"
             )
         self._set_task(int(index), task_state[1:])
         self._started = True
 
+    def _choice_index(self, name: str) -> int:
+        """Return the index of the task called ``name``: a task id with a suite, else a family.
+
+        Raises:
+            UnknownTaskError: If this env has no such task; the message lists the known ones.
+        """
+        if self.suite is not None:
+            return self.task_ids.index(self.suite.task(name, self.split).task_id)
+        return arm_task_index(name)
+
     def _task(self) -> ArmTask:
         """Return the current episode's task family."""
-        return ARM_TASKS[self._task_index]
+        return self._family
 
-    def _set_task(self, index: int, goal: NDArray[np.float64]) -> None:
-        """Make task family ``index`` with goal ``goal`` current, and move the goal marker."""
-        self._task_index = index
+    def _set_task(self, choice: int, goal: NDArray[np.float64]) -> None:
+        """Make task ``choice`` with goal ``goal`` current, and move the goal marker."""
+        spec = self._choices[choice]
+        family = arm_task_index(spec.family)
+        self._choice = choice
+        self._family = ARM_TASKS[family]
         self._goal = np.array(goal, dtype=np.float64)
-        self._instruction = ARM_TASKS[index].instruction(self._goal)
-        self._task_id = f"arm-{ARM_TASK_NAMES[index]}"
-        self._one_hot = np.eye(len(ARM_TASKS))[index]
-        self._achieved = BLOCK_POS if ARM_TASKS[index].moves_block else GRIP_POS
+        self._instruction = self._family.instruction(self._goal)
+        self._task_id = spec.task_id
+        self._one_hot = np.eye(len(ARM_TASKS))[family]
+        self._achieved = BLOCK_POS if self._family.moves_block else GRIP_POS
         self.sim.model.site_pos[self._goal_site] = self._goal
 
     def _observe(self, sensors: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:

@@ -8,6 +8,9 @@ from portia_envs.tasks.pick_place import PickPlaceTask
 from portia_envs.tasks.push import PushTask
 from portia_envs.tasks.reach import ReachTask
 
+# Raise when the code that samples, scores or describes tasks changes what it returns:
+# it is part of every environment fingerprint and suite hash.
+TASK_CODE_VERSION = "arm-tasks-1"
 # The arm's task families, in the order of the observation's one-hot ``task`` key.
 ARM_TASKS: tuple[ArmTask, ...] = (ReachTask(), PushTask(), PickPlaceTask())
 ARM_TASK_NAMES = tuple(task.name for task in ARM_TASKS)
@@ -27,4 +30,11 @@ def arm_task_index(name: str) -> int:
     return ARM_TASK_NAMES.index(name)
 
 
-__all__ = ["ARM_TASKS", "ARM_TASK_NAMES", "ArmTask", "TaskSample", "arm_task_index"]
+__all__ = [
+    "ARM_TASKS",
+    "ARM_TASK_NAMES",
+    "TASK_CODE_VERSION",
+    "ArmTask",
+    "TaskSample",
+    "arm_task_index",
+]

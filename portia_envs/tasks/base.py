@@ -8,6 +8,7 @@ compiled kernel does it, so one real step, a batch of imagined futures and a rel
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -22,8 +23,6 @@ from portia_envs.scenes.tabletop import (
     TABLE_HALF_M,
 )
 
-# Block starts and table-top goals are drawn from this rectangle (x, y in m).
-TABLE_REGION_M = ((0.32, 0.54), (-0.2, 0.2))
 # The block is off the table once its centre is beyond the table top's edges (x, y in m)
 # or below this height (m).
 TABLE_TOP_X_M = (TABLE_CENTER_X_M - TABLE_HALF_M[0], TABLE_CENTER_X_M + TABLE_HALF_M[0])
@@ -67,33 +66,78 @@ class Scores(NamedTuple):
         return self.reward_distance + self.reward_approach
 
 
+Ranges = Mapping[str, tuple[float, float]]
+# Where the block starts (block families): x, y in m and yaw in rad, uniformly.
+BLOCK_START_RANGES: dict[str, tuple[float, float]] = {
+    "block_x": (0.32, 0.54),
+    "block_y": (-0.2, 0.2),
+    "block_yaw": (-np.pi / 4, np.pi / 4),
+}
+_GOAL_TRIES = 1000
+
+
 class ArmTask:
     """A task family for the arm on the tabletop: how its instances are drawn and scored.
 
-    Subclasses set the class attributes and implement ``sample_goal`` and ``instruction``;
-    scoring is shared.
+    A family's parameters are drawn uniformly from named ranges (``default_ranges``, which
+    a suite's task may narrow or move); subclasses set the class attributes and implement
+    ``sample_goal`` and ``instruction``; scoring is shared.
 
     Attributes:
         name: The family's name, as used in ``task=`` and ids.
         moves_block: Whether the achieved goal is the block (else the grip site).
         approach_weight: Weight of the term that pulls the gripper towards the block.
+        default_ranges: Each parameter's default range (m, or rad for yaws).
     """
 
     name: ClassVar[str]
     moves_block: ClassVar[bool]
     approach_weight: ClassVar[float]
+    default_ranges: ClassVar[dict[str, tuple[float, float]]]
 
-    def sample(self, rng: np.random.Generator) -> TaskSample:
-        """Draw a task instance from ``rng`` (the env's ``np_random``)."""
+    def ranges(self, overrides: Ranges | None = None) -> dict[str, tuple[float, float]]:
+        """Return the default ranges updated with ``overrides``, after checking them.
+
+        Raises:
+            ValueError: On an unknown parameter, or a range that is not ``low <= high``.
+        """
+        ranges = dict(self.default_ranges)
+        for key, value in (overrides or {}).items():
+            if key not in ranges:
+                raise ValueError(
+                    f"{self.name} has no parameter {key!r}; its parameters: "
+                    f"{', '.join(self.default_ranges)}"
+                )
+            low, high = (float(v) for v in value)
+            if not (np.isfinite(low) and np.isfinite(high) and low <= high):
+                raise ValueError(f"range of {key!r} must be finite with low <= high, got {value}")
+            ranges[key] = (low, high)
+        return ranges
+
+    def sample(self, rng: np.random.Generator, overrides: Ranges | None = None) -> TaskSample:
+        """Draw a task instance from ``rng`` (the env's ``np_random``).
+
+        Args:
+            rng: The generator.
+            overrides: Ranges replacing the family's defaults for some parameters.
+        """
+        ranges = self.ranges(overrides)
         if not self.moves_block:
             parked = np.asarray(BLOCK_PARKED_POS, dtype=np.float64)
-            return TaskSample(self.sample_goal(rng, parked), parked, 0.0)
-        block_pos = np.array([*_uniform_table_xy(rng), BLOCK_HALF_M])
-        block_yaw = float(rng.uniform(-np.pi / 4, np.pi / 4))
-        return TaskSample(self.sample_goal(rng, block_pos), block_pos, block_yaw)
+            return TaskSample(self.sample_goal(rng, ranges, parked), parked, 0.0)
+        block_pos = np.array(
+            [rng.uniform(*ranges["block_x"]), rng.uniform(*ranges["block_y"]), BLOCK_HALF_M]
+        )
+        block_yaw = float(rng.uniform(*ranges["block_yaw"]))
+        return TaskSample(self.sample_goal(rng, ranges, block_pos), block_pos, block_yaw)
 
-    def sample_goal(self, rng: np.random.Generator, block_pos: NDArray[np.float64]) -> NDArray:
-        """Draw a goal position, shape ``(3,)``, given where the block starts."""
+    def sample_goal(
+        self,
+        rng: np.random.Generator,
+        ranges: dict[str, tuple[float, float]],
+        block_pos: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
+        """Draw a goal position, shape ``(3,)``, from ``ranges`` given where the block starts."""
         raise NotImplementedError
 
     def instruction(self, goal: NDArray[np.float64]) -> str:
@@ -212,20 +256,25 @@ def describe_place(goal: NDArray[np.float64]) -> str:
     return f"on the {depth} {side}"
 
 
-def _uniform_table_xy(rng: np.random.Generator) -> NDArray[np.float64]:
-    """Draw an (x, y) position in ``TABLE_REGION_M``."""
-    (x_lo, x_hi), (y_lo, y_hi) = TABLE_REGION_M
-    return np.array([rng.uniform(x_lo, x_hi), rng.uniform(y_lo, y_hi)])
-
-
-def sample_table_goal(
-    rng: np.random.Generator, block_pos: NDArray[np.float64], *, min_distance_m: float
+def sample_goal_xy(
+    rng: np.random.Generator,
+    ranges: dict[str, tuple[float, float]],
+    block_pos: NDArray[np.float64],
+    *,
+    min_distance_m: float,
 ) -> NDArray[np.float64]:
-    """Draw a table-level (x, y) goal at least ``min_distance_m`` from the block.
+    """Draw a goal's (x, y) in ``goal_x`` x ``goal_y``, ``min_distance_m`` or more from the block.
 
     Rejection sampling from ``rng``, so the same generator state gives the same goal.
+
+    Raises:
+        ValueError: If the ranges leave (almost) no room that far from the block.
     """
-    while True:
-        xy = _uniform_table_xy(rng)
+    for _ in range(_GOAL_TRIES):
+        xy = np.array([rng.uniform(*ranges["goal_x"]), rng.uniform(*ranges["goal_y"])])
         if np.hypot(*(xy - block_pos[:2])) >= min_distance_m:
             return xy
+    raise ValueError(
+        f"goal_x {ranges['goal_x']} and goal_y {ranges['goal_y']} leave no room for a goal "
+        f"{min_distance_m} m from a block at {block_pos[:2]}"
+    )

@@ -6,7 +6,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.scenes.tabletop import BLOCK_HALF_M
-from portia_envs.tasks.base import ArmTask, describe_place, sample_table_goal
+from portia_envs.tasks.base import BLOCK_START_RANGES, ArmTask, describe_place, sample_goal_xy
 
 # The goal is at least this far (m) from the block's start, so no episode starts solved.
 MIN_PUSH_DISTANCE_M = 0.1
@@ -18,10 +18,16 @@ class PushTask(ArmTask):
     name = "push"
     moves_block = True
     approach_weight = 0.5
+    default_ranges = {**BLOCK_START_RANGES, "goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
 
-    def sample_goal(self, rng: np.random.Generator, block_pos: NDArray[np.float64]) -> NDArray:
+    def sample_goal(
+        self,
+        rng: np.random.Generator,
+        ranges: dict[str, tuple[float, float]],
+        block_pos: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
         """Draw a goal on the table, ``MIN_PUSH_DISTANCE_M`` or more from the block."""
-        xy = sample_table_goal(rng, block_pos, min_distance_m=MIN_PUSH_DISTANCE_M)
+        xy = sample_goal_xy(rng, ranges, block_pos, min_distance_m=MIN_PUSH_DISTANCE_M)
         return np.array([*xy, BLOCK_HALF_M])
 
     def instruction(self, goal: NDArray[np.float64]) -> str:

@@ -7,9 +7,6 @@ from numpy.typing import NDArray
 
 from portia_envs.tasks.base import ArmTask, describe_place
 
-# Goal region (m): x, y, z ranges.
-REACH_REGION_M = ((0.28, 0.56), (-0.25, 0.25), (0.05, 0.3))
-
 
 class ReachTask(ArmTask):
     """Move the grip site into the goal sphere. The block waits out of the way."""
@@ -17,10 +14,16 @@ class ReachTask(ArmTask):
     name = "reach"
     moves_block = False
     approach_weight = 0.0
+    default_ranges = {"goal_x": (0.28, 0.56), "goal_y": (-0.25, 0.25), "goal_z": (0.05, 0.3)}
 
-    def sample_goal(self, rng: np.random.Generator, block_pos: NDArray[np.float64]) -> NDArray:
-        """Draw a goal uniformly in ``REACH_REGION_M``."""
-        return np.array([rng.uniform(low, high) for low, high in REACH_REGION_M])
+    def sample_goal(
+        self,
+        rng: np.random.Generator,
+        ranges: dict[str, tuple[float, float]],
+        block_pos: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
+        """Draw a goal uniformly in the ``goal_x``, ``goal_y``, ``goal_z`` box."""
+        return np.array([rng.uniform(*ranges[key]) for key in ("goal_x", "goal_y", "goal_z")])
 
     def instruction(self, goal: NDArray[np.float64]) -> str:
         """Return e.g. "move the gripper to the green target, high up on the far left"."""

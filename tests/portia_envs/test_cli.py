@@ -131,3 +131,22 @@ def test_every_command_and_option_has_help():
         assert option in help_text
     assert "MUJOCO_GL" in help_text
     assert "portia-envs[video]" in help_text  # not eaten as markup
+
+
+def test_suites_lists_every_suite_with_its_hash():
+    from portia_envs.suites import SUITES
+
+    result = runner.invoke(app, ["suites"])
+    assert result.exit_code == 0, result.output
+    for suite in SUITES.values():
+        assert suite.name in result.output and suite.hash in result.output
+
+
+def test_tasks_lists_a_suites_tasks_with_instructions():
+    result = runner.invoke(app, ["tasks", "arm-reach-v0"])
+    assert result.exit_code == 0, result.output
+    assert "reach-beyond-left" in result.output and "heldout" in result.output
+    assert "move the gripper to the green target" in result.output
+    unknown = runner.invoke(app, ["tasks", "arm-rech-v0"])
+    assert unknown.exit_code == 2
+    assert "did you mean 'arm-reach-v0'" in unknown.output

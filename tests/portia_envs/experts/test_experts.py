@@ -174,3 +174,23 @@ def test_expert_success_rate_over_100_seeded_episodes(family):
     env, expert = make(family)
     rate = np.mean([run_episode(env, expert, seed) for seed in range(100)])
     assert rate >= TARGET_RATES[family]
+
+
+def _suite_tasks():
+    from portia_envs.suites import SPLITS, SUITES
+
+    return [
+        (suite.name, split, spec.task_id, spec.family)
+        for suite in SUITES.values()
+        for split in SPLITS
+        for spec in suite.tasks(split)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("suite", "split", "task_id", "family"), _suite_tasks())
+def test_expert_reaches_its_documented_rate_on_every_suite_task(suite, split, task_id, family):
+    env = gymnasium.make("Portia/Arm-v0", suite=suite, split=split, task=task_id)
+    expert = ScriptedExpert(env)
+    successes = sum(run_episode(env, expert, seed) for seed in range(100))
+    assert successes / 100 >= TARGET_RATES[family]

@@ -5,15 +5,14 @@ from portia_envs.errors import UnknownTaskError
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 from portia_envs.tasks.base import (
     FELL_Z_M,
-    TABLE_REGION_M,
     TABLE_TOP_HALF_Y_M,
     TABLE_TOP_X_M,
     describe_place,
     goal_distance,
 )
-from portia_envs.tasks.pick_place import PICK_PLACE_HEIGHT_M, PickPlaceTask
+from portia_envs.tasks.pick_place import PickPlaceTask
 from portia_envs.tasks.push import MIN_PUSH_DISTANCE_M, PushTask
-from portia_envs.tasks.reach import REACH_REGION_M, ReachTask
+from portia_envs.tasks.reach import ReachTask
 
 
 def test_families_in_one_hot_order():
@@ -73,19 +72,42 @@ def test_goal_distance_broadcasts_and_checks_the_last_axis():
         goal_distance(np.zeros(2), np.zeros(2))
 
 
+def inside(value, interval):
+    return interval[0] <= value <= interval[1]
+
+
 @pytest.mark.parametrize("seed", range(20))
-def test_samples_stay_in_their_documented_regions(seed):
+def test_samples_stay_in_their_documented_ranges(seed):
     rng = np.random.default_rng(seed)
     reach = ReachTask().sample(rng)
-    for value, (low, high) in zip(reach.goal, REACH_REGION_M, strict=True):
-        assert low <= value <= high
+    for value, key in zip(reach.goal, ("goal_x", "goal_y", "goal_z"), strict=True):
+        assert inside(value, ReachTask.default_ranges[key])
     push = PushTask().sample(rng)
-    (x_lo, x_hi), (y_lo, y_hi) = TABLE_REGION_M
-    assert x_lo <= push.block_pos[0] <= x_hi and y_lo <= push.block_pos[1] <= y_hi
+    ranges = PushTask.default_ranges
+    assert inside(push.block_pos[0], ranges["block_x"]) and inside(
+        push.block_pos[1], ranges["block_y"]
+    )
+    assert inside(push.block_yaw, ranges["block_yaw"])
     assert np.hypot(*(push.goal[:2] - push.block_pos[:2])) >= MIN_PUSH_DISTANCE_M
     assert push.goal[2] == push.block_pos[2]
     pick = PickPlaceTask().sample(rng)
-    assert PICK_PLACE_HEIGHT_M[0] <= pick.goal[2] <= PICK_PLACE_HEIGHT_M[1]
+    assert inside(pick.goal[2], PickPlaceTask.default_ranges["goal_z"])
+
+
+def test_overridden_ranges_are_used_and_checked():
+    overrides = {"goal_y": (0.2, 0.25), "goal_z": (0.3, 0.3)}
+    for seed in range(10):
+        goal = ReachTask().sample(np.random.default_rng(seed), overrides).goal
+        assert inside(goal[1], (0.2, 0.25)) and goal[2] == 0.3
+    with pytest.raises(
+        ValueError, match=r"reach has no parameter 'block_x'; its parameters: goal_x"
+    ):
+        ReachTask().ranges({"block_x": (0, 1)})
+    with pytest.raises(ValueError, match="low <= high"):
+        ReachTask().ranges({"goal_x": (0.5, 0.4)})
+    impossible = {"block_x": (0.4, 0.4), "block_y": (0, 0), "goal_x": (0.4, 0.4), "goal_y": (0, 0)}
+    with pytest.raises(ValueError, match="leave no room for a goal 0.1 m from a block"):
+        PushTask().sample(np.random.default_rng(0), impossible)
 
 
 def test_same_generator_state_gives_the_same_instance_and_instruction():

@@ -1,0 +1,130 @@
+"""Task specs and suites: frozen lists of train and held-out tasks with a content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from portia_envs.errors import UnknownSuiteError, UnknownTaskError, did_you_mean
+from portia_envs.sim.compose import arm_fingerprint
+from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
+
+SPLITS = ("train", "heldout")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task of a suite: a family, the parameter ranges it is drawn from, and a body.
+
+    Args:
+        task_id: A stable id, unique within its suite (e.g. ``"reach-left"``).
+        family: The task family (``reach``, ``push`` or ``pick_place``).
+        ranges: Parameter ranges replacing the family's defaults, ``{name: (low, high)}``.
+        embodiment: The body that performs it.
+    """
+
+    task_id: str
+    family: str
+    ranges: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    embodiment: str = "arm"
+
+    def __post_init__(self) -> None:
+        arm_task_index(self.family)
+        checked = ARM_TASKS[ARM_TASK_NAMES.index(self.family)].ranges(dict(self.ranges))
+        # Checked, as floats, and read-only: a suite never changes once built.
+        frozen = {key: checked[key] for key in self.ranges}
+        object.__setattr__(self, "ranges", MappingProxyType(frozen))
+
+    def full_ranges(self) -> dict[str, tuple[float, float]]:
+        """Return every parameter's range: the family's defaults with this spec's changes."""
+        return ARM_TASKS[ARM_TASK_NAMES.index(self.family)].ranges(dict(self.ranges))
+
+    def content(self) -> dict[str, Any]:
+        """Return everything that defines the task, as plain JSON-ready data."""
+        return {
+            "task_id": self.task_id,
+            "family": self.family,
+            "embodiment": self.embodiment,
+            "ranges": {key: list(value) for key, value in sorted(self.full_ranges().items())},
+        }
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A frozen, versioned list of train and held-out tasks.
+
+    Held-out tasks are unseen in training along the named ``heldout_axes``. The ``hash``
+    covers every task's content and the environment fingerprint (model XML, task code
+    version, MuJoCo major version), so it changes whenever anything that affects results
+    changes; it goes into every results file.
+
+    Args:
+        name: ``<name>-v<N>``; a published suite never changes (a change is a new version).
+        description: What the suite measures, in a sentence.
+        heldout_axes: How held-out tasks differ from train tasks.
+        train: The tasks to train on.
+        heldout: The tasks to evaluate generalization on.
+    """
+
+    name: str
+    description: str
+    heldout_axes: tuple[str, ...]
+    train: tuple[TaskSpec, ...]
+    heldout: tuple[TaskSpec, ...]
+
+    def __post_init__(self) -> None:
+        ids = [task.task_id for task in self.train + self.heldout]
+        duplicates = sorted({task_id for task_id in ids if ids.count(task_id) > 1})
+        if duplicates:
+            raise ValueError(f"suite {self.name}: task ids must be unique, repeated: {duplicates}")
+
+    def tasks(self, split: str) -> tuple[TaskSpec, ...]:
+        """Return the tasks of ``split`` (``"train"`` or ``"heldout"``).
+
+        Raises:
+            UnknownSuiteError: For any other split.
+        """
+        if split == "train":
+            return self.train
+        if split == "heldout":
+            return self.heldout
+        raise UnknownSuiteError(
+            f"unknown split {split!r}; accepted: {', '.join(SPLITS)}" + did_you_mean(split, SPLITS)
+        )
+
+    def task(self, task_id: str, split: str | None = None) -> TaskSpec:
+        """Return the task ``task_id``, searched in ``split`` (or in both splits).
+
+        Raises:
+            UnknownTaskError: If the (split of the) suite has no such task.
+        """
+        candidates = self.tasks(split) if split is not None else self.train + self.heldout
+        for task in candidates:
+            if task.task_id == task_id:
+                return task
+        known = [task.task_id for task in candidates]
+        where = f"the {split} split of {self.name}" if split else self.name
+        raise UnknownTaskError(
+            f"unknown task {task_id!r} in {where}; known: {', '.join(known)}"
+            + did_you_mean(task_id, known)
+        )
+
+    def content(self, fingerprint: str) -> dict[str, Any]:
+        """Return the suite's defining content, including the environment ``fingerprint``."""
+        return {
+            "name": self.name,
+            "heldout_axes": list(self.heldout_axes),
+            "train": [task.content() for task in self.train],
+            "heldout": [task.content() for task in self.heldout],
+            "environment": fingerprint,
+        }
+
+    @property
+    def hash(self) -> str:
+        """The content hash: SHA-256 (hex, first 16) of the canonical JSON of ``content``."""
+        canonical = json.dumps(self.content(arm_fingerprint()), sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]

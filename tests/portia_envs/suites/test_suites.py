@@ -1,0 +1,128 @@
+import dataclasses
+
+import gymnasium
+import pytest
+
+import portia_envs  # noqa: F401  (registers the ids)
+from portia_envs.envs.arm import ArmEnv
+from portia_envs.errors import UnknownSuiteError, UnknownTaskError
+from portia_envs.sim.compose import arm_fingerprint
+from portia_envs.suites import SUITES, TaskSpec, get_suite
+
+# Pinned: a change here means results are no longer comparable, so it needs a new version.
+PINNED_HASHES = {"smoke-v0": "4364ffcc637d0f9e", "arm-reach-v0": "bfb10da7c59a8b93"}
+GOAL_KEYS = ("goal_x", "goal_y", "goal_z")
+
+
+def separating_parameters(a: TaskSpec, b: TaskSpec) -> set[str]:
+    """Parameters whose ranges in ``a`` and ``b`` do not intersect (closed intervals)."""
+    ra, rb = a.full_ranges(), b.full_ranges()
+    return {key for key in ra if ra[key][1] < rb[key][0] or rb[key][1] < ra[key][0]}
+
+
+def test_suite_hashes_are_pinned():
+    assert {name: suite.hash for name, suite in SUITES.items()} == PINNED_HASHES
+
+
+@pytest.mark.parametrize("suite", SUITES.values(), ids=lambda s: s.name)
+def test_heldout_tasks_are_disjoint_from_train_along_the_named_axes(suite):
+    named = {axis.split(":")[0] for axis in suite.heldout_axes}
+    named = {key.strip() for axes in named for key in axes.split(",")}
+    train_families = {task.family for task in suite.train}
+    for heldout in suite.heldout:
+        if heldout.family not in train_families:
+            assert "family" in named
+            continue
+        for train in suite.train:
+            if train.family != heldout.family:
+                continue
+            apart = separating_parameters(heldout, train)
+            assert apart, f"{heldout.task_id} overlaps {train.task_id}"
+            assert apart & named, f"{heldout.task_id} differs from {train.task_id} off the axes"
+
+
+@pytest.mark.parametrize("name", sorted(SUITES))
+def test_the_train_split_never_yields_a_heldout_task(name):
+    suite = get_suite(name)
+    env = ArmEnv(suite=name, split="train")
+    train_ids = {task.task_id for task in suite.train}
+    for seed in range(150):
+        _, info = env.reset(seed=seed)
+        assert info["task_id"] in train_ids
+        spec = suite.task(info["task_id"])
+        if spec.family == "reach":
+            goal = env.get_state()[-3:]
+            ranges = spec.full_ranges()
+            for value, key in zip(goal, GOAL_KEYS, strict=True):
+                assert ranges[key][0] <= value <= ranges[key][1]
+            for heldout in suite.heldout:
+                box = heldout.full_ranges()
+                assert not all(
+                    box[key][0] <= value <= box[key][1]
+                    for value, key in zip(goal, GOAL_KEYS, strict=True)
+                )
+    with pytest.raises(UnknownTaskError, match="the train split"):
+        env.reset(options={"task": suite.heldout[0].task_id})
+
+
+def test_the_heldout_split_draws_only_heldout_tasks():
+    env = gymnasium.make("Portia/Arm-v0", suite="arm-reach-v0", split="heldout")
+    drawn = {env.reset(seed=seed)[1]["task_id"] for seed in range(40)}
+    assert drawn == {task.task_id for task in get_suite("arm-reach-v0").heldout}
+
+
+def test_same_seed_and_split_give_the_same_tasks_and_instructions():
+    def sequence():
+        env = gymnasium.make("Portia/Arm-v0", suite="smoke-v0", split="train")
+        env.reset(seed=12)
+        return [
+            (info["task_id"], info["instruction"]) for _, info in (env.reset() for _ in range(10))
+        ]
+
+    assert sequence() == sequence()
+    assert len(set(sequence())) > 1
+
+
+def test_a_pinned_task_id_at_make_or_reset():
+    env = ArmEnv(suite="arm-reach-v0", split="heldout", task="reach-beyond-left")
+    assert {env.reset(seed=s)[1]["task_id"] for s in range(5)} == {"reach-beyond-left"}
+    _, info = env.reset(seed=0, options={"task": "reach-between-left"})
+    assert info["task_id"] == "reach-between-left"
+
+
+def test_changing_a_parameter_range_changes_the_hash():
+    suite = get_suite("arm-reach-v0")
+    first = suite.train[0]
+    moved = dataclasses.replace(first, ranges={**first.ranges, "goal_z": (0.06, 0.26)})
+    changed = dataclasses.replace(suite, train=(moved, *suite.train[1:]))
+    assert changed.hash != suite.hash
+    renamed = dataclasses.replace(suite, name="arm-reach-v1")
+    assert renamed.hash != suite.hash
+
+
+def test_unknown_suites_splits_and_tasks_list_the_known_ones():
+    with pytest.raises(
+        UnknownSuiteError, match=r"known suites: arm-reach-v0, smoke-v0.*'smoke-v0'"
+    ):
+        gymnasium.make("Portia/Arm-v0", suite="smoke-v1")
+    with pytest.raises(UnknownSuiteError, match=r"accepted: train, heldout.*'heldout'"):
+        ArmEnv(suite="smoke-v0", split="held-out")
+    with pytest.raises(UnknownTaskError, match=r"known: reach-right, reach-centre.*'reach-left'"):
+        ArmEnv(suite="arm-reach-v0", task="reach-lefft")
+
+
+def test_bad_task_specs_are_refused():
+    with pytest.raises(UnknownTaskError, match="known arm tasks"):
+        TaskSpec("x", "stack")
+    with pytest.raises(ValueError, match="reach has no parameter 'block_x'"):
+        TaskSpec("x", "reach", {"block_x": (0.3, 0.4)})
+    spec = TaskSpec("x", "reach", {"goal_y": (0, 1)})
+    with pytest.raises(TypeError):
+        spec.ranges["goal_y"] = (0, 2)
+
+
+def test_environment_fingerprint():
+    env = ArmEnv(suite="smoke-v0")
+    assert env.fingerprint == ArmEnv().fingerprint == arm_fingerprint()
+    assert ArmEnv(goal_radius_m=0.03).fingerprint != env.fingerprint
+    assert len(env.fingerprint) == 16
