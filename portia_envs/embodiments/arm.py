@@ -239,12 +239,3 @@ def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDAr
         matrix[act, ACTION_SIZE - 1] = -FINGER_OPEN_M / 2.0
         offset[act] = FINGER_OPEN_M / 2.0
     return matrix, offset
-
-
-def home_action() -> NDArray[np.float64]:
-    """Return the action that holds the home pose with the gripper open, shape ``(7,)``."""
-    action = np.empty(ACTION_SIZE)
-    for i, (q, (low, high)) in enumerate(zip(HOME_ARM_QPOS, ARM_JOINT_RANGES, strict=True)):
-        action[i] = (2.0 * q - (high + low)) / (high - low)
-    action[-1] = -1.0
-    return action

@@ -144,12 +144,6 @@ class ArmTask:
         """Return a one-line instruction in plain English for the goal ``goal``."""
         raise NotImplementedError
 
-    def achieved_goal(
-        self, grip_pos: NDArray[np.float64], block_pos: NDArray[np.float64]
-    ) -> NDArray:
-        """Return the position the goal is about: the block's or the grip site's."""
-        return block_pos if self.moves_block else grip_pos
-
     def score(
         self,
         grip_pos: NDArray[np.float64],
