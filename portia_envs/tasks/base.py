@@ -73,6 +73,8 @@ BLOCK_START_RANGES: dict[str, tuple[float, float]] = {
     "block_y": (-0.2, 0.2),
     "block_yaw": (-np.pi / 4, np.pi / 4),
 }
+# Where table-level goals lie (block families): x, y in m.
+TABLE_GOAL_RANGES: dict[str, tuple[float, float]] = {"goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
 _GOAL_TRIES = 1000
 
 

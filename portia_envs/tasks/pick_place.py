@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.tasks.base import BLOCK_START_RANGES, ArmTask, describe_place, sample_goal_xy
+from portia_envs.tasks.base import (
+    BLOCK_START_RANGES,
+    TABLE_GOAL_RANGES,
+    ArmTask,
+    describe_place,
+    sample_goal_xy,
+)
 
 MIN_PICK_PLACE_DISTANCE_M = 0.05
 
@@ -19,12 +25,7 @@ class PickPlaceTask(ArmTask):
     name = "pick_place"
     moves_block = True
     approach_weight = 0.5
-    default_ranges = {
-        **BLOCK_START_RANGES,
-        "goal_x": (0.32, 0.54),
-        "goal_y": (-0.2, 0.2),
-        "goal_z": (0.1, 0.25),
-    }
+    default_ranges = {**BLOCK_START_RANGES, **TABLE_GOAL_RANGES, "goal_z": (0.1, 0.25)}
 
     def sample_goal(
         self,

@@ -6,7 +6,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.scenes.tabletop import BLOCK_HALF_M
-from portia_envs.tasks.base import BLOCK_START_RANGES, ArmTask, describe_place, sample_goal_xy
+from portia_envs.tasks.base import (
+    BLOCK_START_RANGES,
+    TABLE_GOAL_RANGES,
+    ArmTask,
+    describe_place,
+    sample_goal_xy,
+)
 
 # The goal is at least this far (m) from the block's start, so no episode starts solved.
 MIN_PUSH_DISTANCE_M = 0.1
@@ -18,7 +24,7 @@ class PushTask(ArmTask):
     name = "push"
     moves_block = True
     approach_weight = 0.5
-    default_ranges = {**BLOCK_START_RANGES, "goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
+    default_ranges = {**BLOCK_START_RANGES, **TABLE_GOAL_RANGES}
 
     def sample_goal(
         self,
