@@ -14,6 +14,9 @@ ENV_SPECS: dict[str, tuple[dict[str, object], int]] = {
     "Portia/ArmReach-v0": ({"task": "reach"}, 100),
     "Portia/ArmPush-v0": ({"task": "push"}, 150),
     "Portia/ArmPickPlace-v0": ({"task": "pick_place"}, 150),
+    "Portia/ArmSlide-v0": ({"task": "slide"}, 150),
+    "Portia/ArmStack-v0": ({"task": "stack"}, 150),
+    "Portia/ArmDrawer-v0": ({"task": "drawer"}, 150),
 }
 
 

@@ -22,6 +22,9 @@ FAMILY_ENV_IDS = {
     "reach": "Portia/ArmReach-v0",
     "push": "Portia/ArmPush-v0",
     "pick_place": "Portia/ArmPickPlace-v0",
+    "slide": "Portia/ArmSlide-v0",
+    "stack": "Portia/ArmStack-v0",
+    "drawer": "Portia/ArmDrawer-v0",
 }
 
 

@@ -1,4 +1,4 @@
-"""The arm on the tabletop with the reach, push and pick-and-place task families."""
+"""The arm on the tabletop, with reach, push, pick-and-place, slide, stack and drawer tasks."""
 
 from __future__ import annotations
 
@@ -23,45 +23,33 @@ from portia_envs.scenes.tabletop import CAMERAS, MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
 from portia_envs.sim.compose import arm_tabletop_spec, fingerprint
 from portia_envs.suites import TaskSpec, get_suite
-from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, ArmTask, arm_task_index
+from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 from portia_envs.tasks.base import Scores, goal_distance
+from portia_envs.tasks.objects import OBJECT_PARAMS, ObjectWriter, default_objects
+from portia_envs.tasks.observation import (
+    N_SENSOR_READINGS,
+    OBSERVATION_BOUND,
+    OBSERVATION_SIZE,
+    PARTS,
+)
 
 N_SUBSTEPS = 20
-# Named parts of the ``observation`` vector, in order: (name, size, bound). Bounds are
-# limits no state reaches, declared so the space is finite: the arm reaches 1 m and block
-# episodes end when the block leaves the table, so 10 m bounds every position; speeds are
-# two orders of magnitude above the largest seen under random actions (30 rad/s, 8 m/s).
-OBSERVATION_LAYOUT = (
-    ("joint_pos", 6, 2 * np.pi),
-    ("joint_vel", 6, 1e4),
-    ("finger_pos", 2, 10.0),
-    ("finger_vel", 2, 1e3),
-    ("grip_pos", 3, 10.0),
-    ("grip_vel", 3, 1e3),
-    ("block_pos", 3, 10.0),
-    ("block_quat", 4, 1.0),
-    ("block_vel", 3, 1e3),
-    ("block_angvel", 3, 1e4),
-    ("block_rel_pos", 3, 20.0),
-)
-OBSERVATION_SIZE = sum(size for _, size, _ in OBSERVATION_LAYOUT)
-OBSERVATION_BOUND = np.concatenate([np.full(size, bound) for _, size, bound in OBSERVATION_LAYOUT])
-# Every part but the last is a sensor reading, in the model's sensor order.
-N_SENSOR_READINGS = OBSERVATION_SIZE - 3
-GRIP_POS = slice(16, 19)
-BLOCK_POS = slice(22, 25)
+GRIP_POS = PARTS["grip_pos"]
 START_JOINT_NOISE_RAD = 0.05
+# The task part of the state: task index, goal xyz, object parameters.
+TASK_STATE_SIZE = 4 + len(OBJECT_PARAMS)
 OPTION_KEYS = ("task",)
 # Without a suite, the env draws from every family over its default ranges.
 DEFAULT_CHOICES = tuple(TaskSpec(f"arm-{name}", name) for name in ARM_TASK_NAMES)
 
 
 class ArmEnv(PortiaEnv):
-    """A six-joint arm with a parallel gripper at a table with one block.
+    """A six-joint arm with a parallel gripper at a table with two blocks and a drawer.
 
     Every reset draws a task instance: the task (uniformly unless fixed: one of the
-    families ``reach``, ``push`` and ``pick_place``, or one of a suite split's tasks), then
-    its goal and the block's start pose from the task's ranges, all from ``np_random``.
+    families, or one of a suite split's tasks), then its parameters from the task's ranges
+    (goal, start poses, the objects' sizes, masses, frictions and colours, where the cabinet
+    stands), all from ``np_random``. Objects a task does not use wait out of the way.
 
     **Action** ``Box(-1, 1, (7,), float32)``: dimensions 0-5 are joint position targets
     for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch and wrist_roll,
@@ -74,41 +62,50 @@ class ArmEnv(PortiaEnv):
 
     **Observation** ``Dict``:
 
-    - ``observation`` (38,) float64: joint_pos (6, rad), joint_vel (6, rad/s), finger_pos
-      (2, m, 0 closed to 0.04 open), finger_vel (2, m/s), grip_pos (3, m, world frame),
-      grip_vel (3, m/s), block_pos (3, m), block_quat (4, w x y z), block_vel (3, m/s),
-      block_angvel (3, rad/s), block_rel_pos (3, m, block minus grip).
-    - ``achieved_goal`` (3,) float64, m: the grip site for ``reach``, the block otherwise.
-    - ``desired_goal`` (3,) float64, m: the goal's centre.
-    - ``task`` (3,) float64: one-hot family, in the order reach, push, pick_place.
+    - ``observation`` (55,) float64 (``tasks.observation.OBSERVATION_LAYOUT``): joint_pos
+      (6, rad), joint_vel (6, rad/s), finger_pos (2, m, 0 closed to 0.04 open), finger_vel
+      (2, m/s), grip_pos (3, m, world frame), grip_vel (3, m/s), block_pos (3, m),
+      block_quat (4, w x y z), block_vel (3, m/s), block_angvel (3, rad/s), support_pos
+      (3, m), support_quat (4), handle_pos (3, m), drawer_pos (1, m open), drawer_vel (1,
+      m/s), block_rel_pos (3, m, block minus grip), handle_rel_pos (3, m, handle minus
+      grip), block_size and support_size (1 each, half-size in m).
+    - ``achieved_goal`` (3,) float64, m: the grip site for ``reach``, the drawer's handle
+      for ``drawer``, the block otherwise.
+    - ``desired_goal`` (3,) float64, m: the goal's centre (for ``stack``, the spot on top
+      of the support block, wherever it is now).
+    - ``task`` (6,) float64: one-hot family, in the order reach, push, pick_place, slide,
+      stack, drawer.
 
     Readings come from MuJoCo sensors evaluated in the last physics substep.
 
     **Reward** = ``reward_distance`` + ``reward_approach`` (both in ``info``):
     ``reward_distance`` is minus the distance (m) from achieved to desired goal;
-    ``reward_approach`` is minus 0.5 times the grip-to-block distance (m) for push and
-    pick_place, 0 for reach. ``compute_reward`` recomputes it from goals and ``info``.
+    ``reward_approach`` is minus 0.5 times the distance (m) from the grip to the block (to
+    the handle for ``drawer``; 0 for reach). ``compute_reward`` recomputes it from goals
+    and ``info``.
 
-    **Start**: the arm near its home pose (each joint within ±0.05 rad), gripper open,
-    the block on the table in x 0.32-0.54 m, y ±0.2 m, yaw ±45° (reach: parked out of the
-    way). Goals: reach in the air (x 0.28-0.56, y ±0.25, z 0.05-0.3 m); push on the table,
-    at least 0.1 m from the block; pick_place 0.1-0.25 m above the table.
+    **Start**: the arm near its home pose (each joint within ±0.05 rad), gripper open.
+    Each family's parameter ranges are in its class (``portia_envs.tasks``) and in the
+    README; ``portia tasks SUITE`` prints a suite's.
 
-    **Episode end**: ``terminated`` when the block's centre leaves the table top, past an
-    edge or below it (push and pick_place); ``truncated`` by the registered time limit. Success
-    (``info["is_success"]``) is the achieved goal within ``goal_radius_m`` of the goal.
+    **Episode end**: ``terminated`` when the centre of a block the task moves leaves the
+    table top, past an edge or below it; ``truncated`` by the registered time limit. Success
+    (``info["is_success"]``) is the achieved goal within ``goal_radius_m`` of the desired
+    goal (within 2 cm for ``stack`` and ``drawer``).
 
     ``dt`` = 0.04 s: 20 physics steps of 2 ms per control period.
 
     Args:
-        task: Fix the task: a family (``"reach"``, ``"push"`` or ``"pick_place"``), or with
-            a suite one of its task ids; None draws one per reset.
+        task: Fix the task: a family (``"reach"``, ``"push"``, ``"pick_place"``,
+            ``"slide"``, ``"stack"`` or ``"drawer"``), or with a suite one of its task ids;
+            None draws one per reset.
             ``reset(options={"task": name})`` fixes it for one episode.
         suite: Draw tasks from this suite (``portia_envs.suites``; ``portia suites`` lists
             them) instead of every family over its default ranges.
         split: The suite's ``"train"`` or ``"heldout"`` tasks; a train env never draws a
             held-out task.
-        goal_radius_m: Success radius around the goal, m.
+        goal_radius_m: Success radius around the goal, m (``stack`` and ``drawer`` have
+            their own, 2 cm).
         render_mode: None, ``"human"`` (a window) or ``"rgb_array"``.
         camera: ``"overview"`` (front right, the default) or ``"top"``.
         width: Rendered frame width, pixels.
@@ -158,8 +155,9 @@ class ArmEnv(PortiaEnv):
         self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
         model = self.sim.model
         assert model.nsensordata == N_SENSOR_READINGS
-        assert model.sensor_adr[model.sensor("grip_pos").id] == GRIP_POS.start
-        assert model.sensor_adr[model.sensor("block_pos").id] == BLOCK_POS.start
+        for part in ("grip_pos", "block_pos", "support_pos", "handle_pos", "drawer_vel"):
+            assert model.sensor_adr[model.sensor(part).id] == PARTS[part].start
+        self._objects = ObjectWriter(model)
         if camera not in CAMERAS:
             raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(CAMERAS)}")
         max_width, max_height = MAX_FRAME_SIZE
@@ -172,6 +170,8 @@ class ArmEnv(PortiaEnv):
         self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
         self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in FINGER_JOINTS])
         self._block_qpos = model.joint("block").qposadr[0]
+        self._support_qpos = model.joint("support").qposadr[0]
+        self._drawer_qpos = model.joint("drawer").qposadr[0]
         self._joint_low, self._joint_high = np.array(ARM_JOINT_RANGES).T
         self._arm_actuators = np.array([model.actuator(j).id for j in ARM_JOINTS])
         self._finger_actuators = np.array([model.actuator(j).id for j in FINGER_JOINTS])
@@ -188,7 +188,8 @@ class ArmEnv(PortiaEnv):
                 "task": spaces.Box(0.0, 1.0, (len(ARM_TASKS),), np.float64),
             }
         )
-        self._set_task(0 if self._fixed_choice is None else self._fixed_choice, np.zeros(3))
+        first = 0 if self._fixed_choice is None else self._fixed_choice
+        self._set_task(first, np.zeros(3), default_objects())
         self._instruction = ""
         self._started = False
 
@@ -227,20 +228,20 @@ class ArmEnv(PortiaEnv):
         noise = self.np_random.uniform(-1.0, 1.0, len(ARM_JOINTS)) * START_JOINT_NOISE_RAD
         qpos[self._arm_qpos] = np.asarray(HOME_ARM_QPOS) + noise
         qpos[self._finger_qpos] = FINGER_OPEN_M
-        block = self._block_qpos
-        qpos[block : block + 3] = sample.block_pos
-        qpos[block + 3 : block + 7] = [
-            np.cos(sample.block_yaw / 2),
-            0,
-            0,
-            np.sin(sample.block_yaw / 2),
-        ]
+        for address, pose in (
+            (self._block_qpos, sample.block_pose),
+            (self._support_qpos, sample.support_pose),
+        ):
+            qpos[address : address + 3] = pose[:3]
+            qpos[address + 3 : address + 7] = [np.cos(pose[3] / 2), 0, 0, np.sin(pose[3] / 2)]
+        qpos[self._drawer_qpos] = sample.drawer_opening
+        # The objects first: the model's constants must be set before the state is.
+        self._set_task(choice, sample.goal, sample.objects)
         ctrl = np.empty(model.nu)
         ctrl[self._arm_actuators] = qpos[self._arm_qpos]
         ctrl[self._finger_actuators] = FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
         self._delayed = None
-        self._set_task(choice, sample.goal)
         self._started = True
 
         observation = self._observe(self.sim.data.sensordata)
@@ -342,22 +343,26 @@ class ArmEnv(PortiaEnv):
         return tuple(spec.task_id for spec in self._choices)
 
     def task_state(self) -> NDArray[np.float64]:
-        """Return ``[task index (in task_ids), goal x, goal y, goal z]``."""
-        return np.array([self._choice, *self._goal])
+        """Return ``[task index (in task_ids), goal x, y, z, *object parameters]``.
+
+        The object parameters are ``tasks.objects.OBJECT_PARAMS``, in order.
+        """
+        return np.array([self._choice, *self._goal, *self._object_values])
 
     def set_task_state(self, task_state: NDArray[np.float64]) -> None:
-        """Restore ``[task index (in task_ids), goal x, goal y, goal z]``."""
-        if task_state.shape != (4,):
+        """Restore ``[task index (in task_ids), goal x, y, z, *object parameters]``."""
+        size = TASK_STATE_SIZE
+        if task_state.shape != (size,):
             raise InvalidStateError(
-                f"the task part of an Arm state has 4 values (task index, goal xyz), "
-                f"got {task_state.shape[0]}"
+                f"the task part of an Arm state has {size} values (task index, goal xyz, "
+                f"{', '.join(OBJECT_PARAMS)}), got {task_state.shape[0]}"
             )
         index = task_state[0]
         if index != int(index) or not 0 <= index < len(self._choices):
             raise InvalidStateError(
                 f"task index must be 0..{len(self._choices) - 1} for this env, got {index}"
             )
-        self._set_task(int(index), task_state[1:])
+        self._set_task(int(index), task_state[1:4], task_state[4:])
         self._started = True
 
     def _choice_index(self, name: str) -> int:
@@ -370,45 +375,50 @@ class ArmEnv(PortiaEnv):
             return self.task_ids.index(self.suite.task(name, self.split).task_id)
         return arm_task_index(name)
 
-    def _task(self) -> ArmTask:
-        """Return the current episode's task family."""
-        return self._family
-
-    def _set_task(self, choice: int, goal: NDArray[np.float64]) -> None:
-        """Make task ``choice`` with goal ``goal`` current, and move the goal marker."""
+    def _set_task(
+        self, choice: int, goal: NDArray[np.float64], objects: NDArray[np.float64]
+    ) -> None:
+        """Make task ``choice`` current with ``goal`` and ``objects``; move the goal marker."""
         spec = self._choices[choice]
         family = arm_task_index(spec.family)
         self._choice = choice
         self._family = ARM_TASKS[family]
         self._goal = np.array(goal, dtype=np.float64)
-        self._instruction = self._family.instruction(self._goal)
+        self._object_values = np.array(objects, dtype=np.float64)
+        self._objects.apply(self._object_values)
+        self._sizes = self._object_values[
+            [OBJECT_PARAMS.index("block_size"), OBJECT_PARAMS.index("support_size")]
+        ]
+        self._radius = self._family.radius(self.goal_radius_m)
+        self._instruction = self._family.instruction(self._goal, self._object_values)
         self._task_id = spec.task_id
         self._one_hot = np.eye(len(ARM_TASKS))[family]
-        self._achieved = BLOCK_POS if self._family.moves_block else GRIP_POS
+        self._achieved = PARTS[f"{self._family.achieved}_pos"]
         self.sim.model.site_pos[self._goal_site] = self._goal
+        self.sim.model.site_size[self._goal_site, 0] = self._radius
 
     def _observe(self, sensors: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-        """Build fresh observation arrays from sensor readings of shape ``(..., 35)``."""
+        """Build fresh observation arrays from sensor readings of shape ``(..., 47)``."""
         leading = sensors.shape[:-1]
         vector = np.empty((*leading, OBSERVATION_SIZE))
         vector[..., :N_SENSOR_READINGS] = sensors
-        vector[..., N_SENSOR_READINGS:] = sensors[..., BLOCK_POS] - sensors[..., GRIP_POS]
-        desired = np.empty((*leading, 3))
-        desired[...] = self._goal
+        grip = sensors[..., GRIP_POS]
+        vector[..., PARTS["block_rel_pos"]] = sensors[..., PARTS["block_pos"]] - grip
+        vector[..., PARTS["handle_rel_pos"]] = sensors[..., PARTS["handle_pos"]] - grip
+        vector[..., PARTS["block_size"].start] = self._sizes[0]
+        vector[..., PARTS["support_size"].start] = self._sizes[1]
         task = np.empty((*leading, len(ARM_TASKS)))
         task[...] = self._one_hot
         return {
             "observation": vector,
             "achieved_goal": vector[..., self._achieved].copy(),
-            "desired_goal": desired,
+            "desired_goal": self._family.desired_goals(vector, self._goal),
             "task": task,
         }
 
     def _score(self, vectors: NDArray[np.float64]) -> Scores:
-        """Score observation vectors of shape ``(n, 38)`` against the current goal."""
-        return self._task().score(
-            vectors[:, GRIP_POS], vectors[:, BLOCK_POS], self._goal, self.goal_radius_m
-        )
+        """Score observation vectors of shape ``(n, OBSERVATION_SIZE)`` against the goal."""
+        return self._family.score(vectors, self._goal, self._radius)
 
     def _info(self, scores: Scores) -> dict[str, Any]:
         """Return the info of a single step (scores of batch 1)."""

@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.embodiments.arm import ARM_JOINT_RANGES, ARM_JOINTS, GRIP_SITE
-from portia_envs.envs.arm import OBSERVATION_LAYOUT
+from portia_envs.tasks.observation import OBSERVATION_LAYOUT
 
 # Joint ranges (rad, ARM_JOINTS order) the solver keeps to: one branch of the arm's
 # kinematics, the elbow bent one way and the forearm roll small (with it near +-pi, the

@@ -22,9 +22,9 @@ GRASP_XY_TOL_M = 0.006
 GRASP_Z_TOL_M = 0.006
 # Largest yaw error (rad) between fingers and block faces at which to descend.
 DESCEND_YAW_TOL_RAD = 0.2
-# Finger opening (m, per finger) that means the block is between the pads and squeezed:
-# the pads touch a 4 cm block at 0.02 m and meet at 0.
-HELD_FINGER_M = (0.012, 0.03)
+# Finger opening (m, per finger) relative to the block's half-size that means the block is
+# between the pads and squeezed: the pads touch the block at its half-size and meet at 0.
+HELD_FINGER_M = (-0.008, 0.01)
 # Slower than this (m/s) the fingers have finished closing.
 SETTLED_FINGER_SPEED = 0.05
 # Block-to-grip offsets (m) compatible with a block held between the pads.
@@ -116,7 +116,7 @@ def block_yaw(block_quat: NDArray[np.float64]) -> float:
 def _held(parts: Mapping[str, NDArray[np.float64]]) -> bool:
     """Return whether the block sits squeezed between the closed pads."""
     rel = parts["block_pos"] - parts["grip_pos"]
-    fingers = parts["finger_pos"]
+    fingers = parts["finger_pos"] - parts["block_size"]
     return bool(
         np.linalg.norm(rel[:2]) < HELD_XY_TOL_M
         and HELD_Z_RANGE_M[0] < rel[2] < HELD_Z_RANGE_M[1]

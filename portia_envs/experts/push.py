@@ -13,7 +13,6 @@ from portia_envs.experts.ik import (
     joint_action,
     observation_parts,
 )
-from portia_envs.scenes.tabletop import BLOCK_HALF_M
 
 # The closed pads form the pusher: a 2.4 cm square post whose tips are 0.01 m below the
 # grip site.
@@ -29,9 +28,9 @@ LOW_Z_M = 0.033
 # must not move sideways far: the pads' tips clear the block's top.
 SAFE_Z_M = 0.09
 CLEAR_Z_M = 0.07
-# Distance (m) from the block centre to the grip when pushing: half the block, half the
-# pusher, and how far the leaning tips reach ahead of the grip site.
-CONTACT_M = BLOCK_HALF_M + PUSHER_HALF_M + 0.003
+# Distance (m) from the block's face to the grip when pushing: half the pusher, and how far
+# the leaning tips reach ahead of the grip site.
+CONTACT_M = PUSHER_HALF_M + 0.003
 # Distance (m) behind the block centre where the pusher comes down: clear of the block's
 # corners at any yaw.
 BEHIND_M = 0.055
@@ -96,7 +95,8 @@ def push_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.flo
     miss = float(np.linalg.norm(grip[:2] - behind))
     if low and lateral < PUSH_LATERAL_TOL_M and PUSH_AHEAD_M[0] < ahead < PUSH_AHEAD_M[1]:
         lead = min(distance, PUSH_LEAD_M)
-        target, step = np.append(block + (lead - CONTACT_M) * along, PUSH_Z_M), PUSH_STEP_M
+        contact = float(parts["block_size"][0]) + CONTACT_M
+        target, step = np.append(block + (lead - contact) * along, PUSH_Z_M), PUSH_STEP_M
     elif low and ahead < SLIDE_AHEAD_M and lateral < SLIDE_LATERAL_TOL_M:
         # Clear of the block, behind it: slide onto the line at pushing height.
         target, step = np.append(behind, PUSH_Z_M), PUSH_STEP_M

@@ -7,15 +7,31 @@ import hashlib
 import mujoco
 
 from portia_envs.embodiments.arm import add_arm
-from portia_envs.scenes.tabletop import add_block, add_goal_marker, new_tabletop_spec
+from portia_envs.scenes.tabletop import (
+    BLOCK_MASS_KG,
+    BLOCK_PARKED_POS,
+    SUPPORT_MASS_KG,
+    SUPPORT_PARKED_POS,
+    add_block,
+    add_drawer,
+    add_goal_marker,
+    new_tabletop_spec,
+)
 from portia_envs.tasks import TASK_CODE_VERSION
+from portia_envs.tasks.objects import BLOCK_HUE, SUPPORT_HUE, hue_rgba
 
 
 def arm_tabletop_spec(goal_radius_m: float) -> mujoco.MjSpec:
-    """Return the arm at the table with the block and a goal marker of ``goal_radius_m`` (m)."""
+    """Return the arm at the table with its objects and a goal marker of ``goal_radius_m`` (m).
+
+    Sensors come in the order the arm env's observation uses: the arm's, the block's, the
+    support block's, then the drawer's.
+    """
     spec = new_tabletop_spec()
     add_arm(spec)
-    add_block(spec)
+    add_block(spec, "block", BLOCK_PARKED_POS, BLOCK_MASS_KG, hue_rgba(BLOCK_HUE))
+    add_block(spec, "support", SUPPORT_PARKED_POS, SUPPORT_MASS_KG, hue_rgba(SUPPORT_HUE))
+    add_drawer(spec)
     add_goal_marker(spec, goal_radius_m)
     return spec
 

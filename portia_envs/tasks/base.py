@@ -1,8 +1,8 @@
 """What every arm task family shares: sampled parameters, and scoring as pure array functions.
 
-Scoring takes positions with any leading batch shape and a trailing axis of 3 (m), and one
-compiled kernel does it, so one real step, a batch of imagined futures and a relabelled
-``compute_reward`` all get the same numbers to the last bit.
+Scoring reads observation vectors (any batch of them, laid out as ``tasks.observation``
+says), and one compiled kernel does it, so one real step, a batch of imagined futures and
+a relabelled ``compute_reward`` all get the same numbers to the last bit.
 """
 
 from __future__ import annotations
@@ -17,32 +17,47 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.scenes.tabletop import (
-    BLOCK_HALF_M,
     BLOCK_PARKED_POS,
+    SUPPORT_PARKED_POS,
     TABLE_CENTER_X_M,
     TABLE_HALF_M,
 )
+from portia_envs.tasks.objects import OBJECT_PARAMS
+from portia_envs.tasks.observation import PARTS
 
-# The block is off the table once its centre is beyond the table top's edges (x, y in m)
+# A block is off the table once its centre is beyond the table top's edges (x, y in m)
 # or below this height (m).
 TABLE_TOP_X_M = (TABLE_CENTER_X_M - TABLE_HALF_M[0], TABLE_CENTER_X_M + TABLE_HALF_M[0])
 TABLE_TOP_HALF_Y_M = TABLE_HALF_M[1]
 FELL_Z_M = -0.1
+# Where in an observation vector the kernel reads (first index of each part).
+_GRIP = PARTS["grip_pos"].start
+_BLOCK = PARTS["block_pos"].start
+_SUPPORT = PARTS["support_pos"].start
+_HANDLE = PARTS["handle_pos"].start
+_BLOCK_SIZE = PARTS["block_size"].start
+_SUPPORT_SIZE = PARTS["support_size"].start
+_POINTS = {"grip": _GRIP, "block": _BLOCK, "handle": _HANDLE}
 
 
 @dataclass(frozen=True)
 class TaskSample:
-    """One task instance's parameters, drawn at reset.
+    """One task instance, drawn at reset.
 
     Attributes:
-        goal: Goal position in the world frame, shape ``(3,)``, m.
-        block_pos: Block start position, shape ``(3,)``, m.
-        block_yaw: Block start rotation about the vertical, rad.
+        goal: Goal position in the world frame, shape ``(3,)``, m. For ``stack``, where the
+            goal moves with the support block, it is where the goal starts.
+        block_pose: The block's start x, y, z (m) and yaw (rad), shape ``(4,)``.
+        support_pose: The support block's start x, y, z (m) and yaw (rad), shape ``(4,)``.
+        drawer_opening: How far the drawer starts open, m.
+        objects: The objects' parameters, shape ``(len(OBJECT_PARAMS),)`` (``tasks.objects``).
     """
 
     goal: NDArray[np.float64]
-    block_pos: NDArray[np.float64]
-    block_yaw: float
+    block_pose: NDArray[np.float64]
+    support_pose: NDArray[np.float64]
+    drawer_opening: float
+    objects: NDArray[np.float64]
 
 
 class Scores(NamedTuple):
@@ -50,9 +65,9 @@ class Scores(NamedTuple):
 
     Attributes:
         reward_distance: Minus the achieved-to-desired goal distance, m.
-        reward_approach: Minus the weighted grip-to-block distance, m.
+        reward_approach: Minus the weighted distance from the grip to what it must handle, m.
         is_success: Achieved goal within the success radius.
-        terminated: The episode ended (the block left the table top).
+        terminated: The episode ended (a block the task uses left the table top).
     """
 
     reward_distance: NDArray[np.float64]
@@ -67,15 +82,21 @@ class Scores(NamedTuple):
 
 
 Ranges = Mapping[str, tuple[float, float]]
-# Where the block starts (block families): x, y in m and yaw in rad, uniformly.
-BLOCK_START_RANGES: dict[str, tuple[float, float]] = {
+# The block's start and looks (block families): x, y (m), yaw (rad), half-size (m), mass
+# (kg), friction, hue (0-1, wrapping; 0.5-1.15 runs cyan, blue, purple, pink, red, orange,
+# yellow: every colour but the goal's green).
+BLOCK_RANGES: dict[str, tuple[float, float]] = {
     "block_x": (0.32, 0.54),
     "block_y": (-0.2, 0.2),
     "block_yaw": (-np.pi / 4, np.pi / 4),
+    "block_size": (0.018, 0.024),
+    "block_mass": (0.05, 0.2),
+    "block_friction": (0.8, 1.2),
+    "block_hue": (0.5, 1.15),
 }
 # Where table-level goals lie (block families): x, y in m.
 TABLE_GOAL_RANGES: dict[str, tuple[float, float]] = {"goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
-_GOAL_TRIES = 1000
+_TRIES = 1000
 
 
 class ArmTask:
@@ -83,19 +104,35 @@ class ArmTask:
 
     A family's parameters are drawn uniformly from named ranges (``default_ranges``, which
     a suite's task may narrow or move); subclasses set the class attributes and implement
-    ``sample_goal`` and ``instruction``; scoring is shared.
+    ``draw`` and ``instruction``; scoring is shared.
 
     Attributes:
         name: The family's name, as used in ``task=`` and ids.
-        moves_block: Whether the achieved goal is the block (else the grip site).
-        approach_weight: Weight of the term that pulls the gripper towards the block.
-        default_ranges: Each parameter's default range (m, or rad for yaws).
+        achieved: What must reach the goal: ``"grip"`` (the grip site), ``"block"`` or
+            ``"handle"`` (the drawer's).
+        approach: What the approach term pulls the grip towards (``"block"`` or
+            ``"handle"``), or None.
+        approach_weight: Weight of the approach term.
+        goal_on_support: The goal is the spot on top of the support block, wherever it is.
+        success_radius_m: The family's own success radius (m); None: the env's.
+        keeps_on_table: The blocks (``"block"``, ``"support"``) whose leaving the table ends
+            the episode.
+        default_ranges: Each parameter's default range.
     """
 
     name: ClassVar[str]
-    moves_block: ClassVar[bool]
-    approach_weight: ClassVar[float]
+    achieved: ClassVar[str]
+    approach: ClassVar[str | None] = None
+    approach_weight: ClassVar[float] = 0.0
+    goal_on_support: ClassVar[bool] = False
+    success_radius_m: ClassVar[float | None] = None
+    keeps_on_table: ClassVar[tuple[str, ...]] = ()
     default_ranges: ClassVar[dict[str, tuple[float, float]]]
+
+    @property
+    def uses_block(self) -> bool:
+        """Whether the block is part of the task (else it stays parked)."""
+        return "block_x" in self.default_ranges
 
     def ranges(self, overrides: Ranges | None = None) -> dict[str, tuple[float, float]]:
         """Return the default ranges updated with ``overrides``, after checking them.
@@ -123,49 +160,35 @@ class ArmTask:
             rng: The generator.
             overrides: Ranges replacing the family's defaults for some parameters.
         """
-        ranges = self.ranges(overrides)
-        if not self.moves_block:
-            parked = np.asarray(BLOCK_PARKED_POS, dtype=np.float64)
-            return TaskSample(self.sample_goal(rng, ranges, parked), parked, 0.0)
-        block_pos = np.array(
-            [rng.uniform(*ranges["block_x"]), rng.uniform(*ranges["block_y"]), BLOCK_HALF_M]
-        )
-        block_yaw = float(rng.uniform(*ranges["block_yaw"]))
-        return TaskSample(self.sample_goal(rng, ranges, block_pos), block_pos, block_yaw)
+        return self.draw(rng, self.ranges(overrides))
 
-    def sample_goal(
-        self,
-        rng: np.random.Generator,
-        ranges: dict[str, tuple[float, float]],
-        block_pos: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Draw a goal position, shape ``(3,)``, from ``ranges`` given where the block starts."""
+    def draw(self, rng: np.random.Generator, ranges: dict[str, tuple[float, float]]) -> TaskSample:
+        """Draw a task instance from ``rng`` given every parameter's range."""
         raise NotImplementedError
 
-    def instruction(self, goal: NDArray[np.float64]) -> str:
-        """Return a one-line instruction in plain English for the goal ``goal``."""
+    def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
+        """Return a one-line instruction in plain English for a goal and the objects."""
         raise NotImplementedError
+
+    def radius(self, env_radius_m: float) -> float:
+        """Return the success radius (m): the family's own, or the env's ``env_radius_m``."""
+        return env_radius_m if self.success_radius_m is None else self.success_radius_m
 
     def score(
-        self,
-        grip_pos: NDArray[np.float64],
-        block_pos: NDArray[np.float64],
-        desired_goal: NDArray[np.float64],
-        radius_m: float,
+        self, vectors: NDArray[np.float64], goal: NDArray[np.float64], radius_m: float
     ) -> Scores:
-        """Score states: reward terms, success and termination, vectorized.
+        """Score observation vectors: reward terms, success and termination, vectorized.
 
-        ``reward_distance`` is minus the distance (m) from the achieved goal (the block, or
-        the grip site for families that do not move it) to ``desired_goal``;
-        ``reward_approach`` is minus ``approach_weight`` times the grip-to-block distance (m).
-        Success is the achieved goal within ``radius_m`` of the desired goal; termination is
-        the block's centre leaving the table top, past an edge or below it (block families
-        only).
+        ``reward_distance`` is minus the distance (m) from the achieved goal (``achieved``)
+        to the desired goal (``goal``, or the top of the support block for
+        ``goal_on_support``); ``reward_approach`` is minus ``approach_weight`` times the
+        distance (m) from the grip site to ``approach``. Success is that distance below
+        ``radius_m``; termination is a block in ``keeps_on_table`` whose centre left the
+        table top, past an edge or below it.
 
         Args:
-            grip_pos: Grip site positions, shape ``(n, 3)``, m.
-            block_pos: Block positions, shape ``(n, 3)``, m.
-            desired_goal: The goal, shape ``(3,)``, m.
+            vectors: Observation vectors, shape ``(n, OBSERVATION_SIZE)``.
+            goal: The goal, shape ``(3,)``, m.
             radius_m: Success radius, m.
 
         Returns:
@@ -173,14 +196,35 @@ class ArmTask:
         """
         return Scores(
             *_score_kernel(
-                grip_pos,
-                block_pos,
-                desired_goal,
-                self.moves_block,
+                vectors,
+                goal,
+                _POINTS[self.achieved],
+                -1 if self.approach is None else _POINTS[self.approach],
+                self.goal_on_support,
                 self.approach_weight,
                 radius_m,
+                "block" in self.keeps_on_table,
+                "support" in self.keeps_on_table,
             )
         )
+
+    def desired_goals(
+        self, vectors: NDArray[np.float64], goal: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Return the desired goal of each observation vector, shape ``(..., 3)``.
+
+        The same numbers ``score`` measures against: ``goal`` itself, or for
+        ``goal_on_support`` the point a block's half-size above the support block's top.
+        """
+        desired = np.empty((*vectors.shape[:-1], 3))
+        if not self.goal_on_support:
+            desired[...] = goal
+            return desired
+        desired[...] = vectors[..., _SUPPORT : _SUPPORT + 3]
+        desired[..., 2] = vectors[..., _SUPPORT + 2] + (
+            vectors[..., _SUPPORT_SIZE] + vectors[..., _BLOCK_SIZE]
+        )
+        return desired
 
 
 def goal_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -213,36 +257,78 @@ def _distance_kernel(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[
     return out
 
 
+@numba.njit(cache=True, inline="always")
+def _off_table(x: float, y: float, z: float) -> bool:
+    off_edge = x < TABLE_TOP_X_M[0] or x > TABLE_TOP_X_M[1] or abs(y) > TABLE_TOP_HALF_Y_M
+    return off_edge or z < FELL_Z_M
+
+
 @numba.njit(cache=True)
 def _score_kernel(
-    grip: NDArray[np.float64],
-    block: NDArray[np.float64],
+    v: NDArray[np.float64],
     goal: NDArray[np.float64],
-    moves_block: bool,
+    achieved: int,
+    approach: int,
+    goal_on_support: bool,
     approach_weight: float,
     radius_m: float,
+    keep_block: bool,
+    keep_support: bool,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     # One pass and no temporaries: this runs on every env step and every imagined future.
-    n = grip.shape[0]
-    distance, approach = np.empty(n), np.empty(n)
+    n = v.shape[0]
+    distance, pull = np.empty(n), np.zeros(n)
     success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
-    achieved = block if moves_block else grip
     for i in range(n):
-        d = _norm3(achieved[i, 0] - goal[0], achieved[i, 1] - goal[1], achieved[i, 2] - goal[2])
-        a = _norm3(grip[i, 0] - block[i, 0], grip[i, 1] - block[i, 1], grip[i, 2] - block[i, 2])
+        gx, gy, gz = goal[0], goal[1], goal[2]
+        if goal_on_support:
+            gx, gy = v[i, _SUPPORT], v[i, _SUPPORT + 1]
+            gz = v[i, _SUPPORT + 2] + (v[i, _SUPPORT_SIZE] + v[i, _BLOCK_SIZE])
+        d = _norm3(v[i, achieved] - gx, v[i, achieved + 1] - gy, v[i, achieved + 2] - gz)
         distance[i] = -d
-        approach[i] = -approach_weight * a
         success[i] = d < radius_m
-        x, y, z = block[i, 0], block[i, 1], block[i, 2]
-        off_edge = x < TABLE_TOP_X_M[0] or x > TABLE_TOP_X_M[1] or abs(y) > TABLE_TOP_HALF_Y_M
-        terminated[i] = moves_block and (off_edge or z < FELL_Z_M)
-    return distance, approach, success, terminated
+        if approach >= 0:
+            a = _norm3(
+                v[i, _GRIP] - v[i, approach],
+                v[i, _GRIP + 1] - v[i, approach + 1],
+                v[i, _GRIP + 2] - v[i, approach + 2],
+            )
+            pull[i] = -approach_weight * a
+        block_off = _off_table(v[i, _BLOCK], v[i, _BLOCK + 1], v[i, _BLOCK + 2])
+        support_off = _off_table(v[i, _SUPPORT], v[i, _SUPPORT + 1], v[i, _SUPPORT + 2])
+        terminated[i] = (keep_block and block_off) or (keep_support and support_off)
+    return distance, pull, success, terminated
+
+
+def parked_block_pose() -> NDArray[np.float64]:
+    """Return where the block waits when unused: x, y, z (m) and yaw (rad)."""
+    return np.array([*BLOCK_PARKED_POS, 0.0])
+
+
+def parked_support_pose() -> NDArray[np.float64]:
+    """Return where the support block waits when unused: x, y, z (m) and yaw (rad)."""
+    return np.array([*SUPPORT_PARKED_POS, 0.0])
+
+
+def draw_block(
+    rng: np.random.Generator, ranges: dict[str, tuple[float, float]], objects: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Draw the block's start pose and looks from ``BLOCK_RANGES``-style ``ranges``.
+
+    Writes size, mass, friction and hue into ``objects``; returns x, y, z (resting on the
+    table) and yaw, shape ``(4,)``.
+    """
+    x, y, yaw = (rng.uniform(*ranges[key]) for key in ("block_x", "block_y", "block_yaw"))
+    objects[OBJECT_PARAMS.index("block_parked")] = 0.0
+    for key in ("block_size", "block_mass", "block_friction", "block_hue"):
+        objects[OBJECT_PARAMS.index(key)] = rng.uniform(*ranges[key])
+    return np.array([x, y, objects[OBJECT_PARAMS.index("block_size")], yaw])
 
 
 def describe_place(goal: NDArray[np.float64]) -> str:
     """Return where ``goal`` lies on the table as the robot sees it, e.g. "on the far left"."""
     depth = "near" if goal[0] < 0.39 else "far" if goal[0] > 0.47 else "middle"
-    side = "left" if goal[1] > 0.07 else "right" if goal[1] < -0.07 else "centre"
+    side = describe_side(goal[1])
     if depth == "middle" and side == "centre":
         return "in the middle"
     if depth == "middle":
@@ -252,25 +338,31 @@ def describe_place(goal: NDArray[np.float64]) -> str:
     return f"on the {depth} {side}"
 
 
+def describe_side(y: float) -> str:
+    """Return ``"left"``, ``"right"`` or ``"centre"`` for a lateral position ``y`` (m)."""
+    return "left" if y > 0.07 else "right" if y < -0.07 else "centre"
+
+
 def sample_goal_xy(
     rng: np.random.Generator,
     ranges: dict[str, tuple[float, float]],
     block_pos: NDArray[np.float64],
     *,
     min_distance_m: float,
+    keys: tuple[str, str] = ("goal_x", "goal_y"),
 ) -> NDArray[np.float64]:
-    """Draw a goal's (x, y) in ``goal_x`` x ``goal_y``, ``min_distance_m`` or more from the block.
+    """Draw an (x, y) in the ``keys`` ranges, ``min_distance_m`` or more from ``block_pos``.
 
-    Rejection sampling from ``rng``, so the same generator state gives the same goal.
+    Rejection sampling from ``rng``, so the same generator state gives the same point.
 
     Raises:
         ValueError: If the ranges leave (almost) no room that far from the block.
     """
-    for _ in range(_GOAL_TRIES):
-        xy = np.array([rng.uniform(*ranges["goal_x"]), rng.uniform(*ranges["goal_y"])])
+    for _ in range(_TRIES):
+        xy = np.array([rng.uniform(*ranges[keys[0]]), rng.uniform(*ranges[keys[1]])])
         if np.hypot(*(xy - block_pos[:2])) >= min_distance_m:
             return xy
     raise ValueError(
-        f"goal_x {ranges['goal_x']} and goal_y {ranges['goal_y']} leave no room for a goal "
-        f"{min_distance_m} m from a block at {block_pos[:2]}"
+        f"{keys[0]} {ranges[keys[0]]} and {keys[1]} {ranges[keys[1]]} leave no room for a "
+        f"point {min_distance_m} m from a block at {block_pos[:2]}"
     )

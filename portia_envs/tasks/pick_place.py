@@ -6,12 +6,16 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.tasks.base import (
-    BLOCK_START_RANGES,
+    BLOCK_RANGES,
     TABLE_GOAL_RANGES,
     ArmTask,
+    TaskSample,
     describe_place,
+    draw_block,
+    parked_support_pose,
     sample_goal_xy,
 )
+from portia_envs.tasks.objects import block_name, default_objects
 
 MIN_PICK_PLACE_DISTANCE_M = 0.05
 
@@ -23,20 +27,23 @@ class PickPlaceTask(ArmTask):
     """
 
     name = "pick_place"
-    moves_block = True
+    achieved = "block"
+    approach = "block"
     approach_weight = 0.5
-    default_ranges = {**BLOCK_START_RANGES, **TABLE_GOAL_RANGES, "goal_z": (0.1, 0.25)}
+    keeps_on_table = ("block",)
+    default_ranges = {**BLOCK_RANGES, **TABLE_GOAL_RANGES, "goal_z": (0.1, 0.25)}
 
-    def sample_goal(
-        self,
-        rng: np.random.Generator,
-        ranges: dict[str, tuple[float, float]],
-        block_pos: NDArray[np.float64],
-    ) -> NDArray[np.float64]:
-        """Draw a goal above the table, ``MIN_PICK_PLACE_DISTANCE_M`` or more from the block."""
-        xy = sample_goal_xy(rng, ranges, block_pos, min_distance_m=MIN_PICK_PLACE_DISTANCE_M)
-        return np.array([*xy, rng.uniform(*ranges["goal_z"])])
+    def draw(self, rng: np.random.Generator, ranges: dict[str, tuple[float, float]]) -> TaskSample:
+        """Draw the block, then a goal above the table ``MIN_PICK_PLACE_DISTANCE_M`` away."""
+        objects = default_objects()
+        block = draw_block(rng, ranges, objects)
+        xy = sample_goal_xy(rng, ranges, block, min_distance_m=MIN_PICK_PLACE_DISTANCE_M)
+        goal = np.array([*xy, rng.uniform(*ranges["goal_z"])])
+        return TaskSample(goal, block, parked_support_pose(), 0.0, objects)
 
-    def instruction(self, goal: NDArray[np.float64]) -> str:
+    def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
         """Return e.g. "pick up the red block and hold it at the green target on the left"."""
-        return f"pick up the red block and hold it at the green target {describe_place(goal)}"
+        return (
+            f"pick up the {block_name(objects)} and hold it at the green target "
+            f"{describe_place(goal)}"
+        )

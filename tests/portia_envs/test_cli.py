@@ -28,10 +28,10 @@ def test_envs_lists_every_id_with_spaces_dt_and_time_limit():
 
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(ENV_SPECS) == 4
+    assert len(ENV_SPECS) == 7
     for env_id, (_, max_episode_steps) in ENV_SPECS.items():
         (line,) = [line for line in lines if line.split()[0] == env_id]
-        for key_and_shape in ("observation (38,)", "achieved_goal (3,)", "desired_goal (3,)"):
+        for key_and_shape in ("observation (55,)", "achieved_goal (3,)", "desired_goal (3,)"):
             assert key_and_shape in line
         assert "(7,) in [-1, 1]" in line
         assert line.split()[-2:] == ["0.04", str(max_episode_steps)]

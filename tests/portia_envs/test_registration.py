@@ -15,9 +15,12 @@ ENV_IDS = sorted(portia_envs.ENV_SPECS)
 def test_every_id_is_registered_with_a_time_limit():
     assert ENV_IDS == [
         "Portia/Arm-v0",
+        "Portia/ArmDrawer-v0",
         "Portia/ArmPickPlace-v0",
         "Portia/ArmPush-v0",
         "Portia/ArmReach-v0",
+        "Portia/ArmSlide-v0",
+        "Portia/ArmStack-v0",
     ]
     for env_id in ENV_IDS:
         spec = gymnasium.spec(env_id)
@@ -52,7 +55,7 @@ def test_stable_baselines3_env_checker_accepts(env_id):
 def test_make_vec_steps_every_id(env_id, mode):
     envs = gymnasium.make_vec(env_id, num_envs=2, vectorization_mode=mode)
     observations, infos = envs.reset(seed=[1, 2])
-    assert observations["observation"].shape == (2, 38)
+    assert observations["observation"].shape == (2, 55)
     assert infos["task_id"].shape == (2,)
     for _ in range(3):
         observations, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())

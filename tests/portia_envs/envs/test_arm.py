@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 import portia_envs
-from portia_envs.envs.arm import OBSERVATION_LAYOUT, ArmEnv
+from portia_envs.envs.arm import TASK_STATE_SIZE, ArmEnv
 from portia_envs.errors import InvalidActionError, InvalidStateError, UnknownTaskError
+from portia_envs.tasks import ARM_TASK_NAMES
+from portia_envs.tasks.observation import OBSERVATION_LAYOUT, PARTS
 
 ENV_IDS = sorted(portia_envs.ENV_SPECS)
 
@@ -39,24 +41,36 @@ def test_docstring_layout_matches_observation_space():
         sum(size for _, size, _ in OBSERVATION_LAYOUT)
         == env.observation_space["observation"].shape[0]
     )
-    assert env.observation_space["observation"].shape == (38,)
-    for key, shape in (("achieved_goal", (3,)), ("desired_goal", (3,)), ("task", (3,))):
+    assert env.observation_space["observation"].shape == (55,)
+    doc = " ".join(ArmEnv.__doc__.split())
+    assert "``observation`` (55,)" in doc
+    for name, size, _ in OBSERVATION_LAYOUT:
+        assert f"{name} ({size}" in doc or name.endswith("_size")
+    for key, shape in (("achieved_goal", (3,)), ("desired_goal", (3,)), ("task", (6,))):
         assert env.observation_space[key].shape == shape
         assert f"``{key}`` {shape}" in ArmEnv.__doc__
     assert env.action_space.shape == (7,)
     assert env.dt == pytest.approx(0.04)
 
 
-def test_observation_parts_are_the_named_quantities():
-    env = ArmEnv(task="push")
+@pytest.mark.parametrize("task", ARM_TASK_NAMES)
+def test_observation_parts_are_the_named_quantities(task):
+    env = ArmEnv(task=task)
     observation, _ = env.reset(seed=3)
-    data = env.sim.data
+    model, data = env.sim.model, env.sim.data
     vector = observation["observation"]
-    np.testing.assert_allclose(vector[16:19], data.site("grip").xpos, atol=1e-12)
-    np.testing.assert_allclose(vector[22:25], data.body("block").xpos, atol=1e-12)
-    np.testing.assert_allclose(vector[35:38], vector[22:25] - vector[16:19])
-    np.testing.assert_array_equal(observation["achieved_goal"], vector[22:25])
-    np.testing.assert_array_equal(observation["task"], [0.0, 1.0, 0.0])
+    part = {name: vector[where] for name, where in PARTS.items()}
+    np.testing.assert_allclose(part["grip_pos"], data.site("grip").xpos, atol=1e-12)
+    for body in ("block", "support"):
+        np.testing.assert_allclose(part[f"{body}_pos"], data.body(body).xpos, atol=1e-12)
+        np.testing.assert_allclose(part[f"{body}_size"], model.geom(body).size[:1])
+    np.testing.assert_allclose(part["handle_pos"], data.site("handle").xpos, atol=1e-12)
+    np.testing.assert_allclose(part["drawer_pos"], data.joint("drawer").qpos)
+    np.testing.assert_allclose(part["block_rel_pos"], part["block_pos"] - part["grip_pos"])
+    np.testing.assert_allclose(part["handle_rel_pos"], part["handle_pos"] - part["grip_pos"])
+    achieved = {"reach": "grip_pos", "drawer": "handle_pos"}.get(task, "block_pos")
+    np.testing.assert_array_equal(observation["achieved_goal"], part[achieved])
+    np.testing.assert_array_equal(observation["task"], np.eye(6)[ARM_TASK_NAMES.index(task)])
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -258,15 +272,15 @@ def test_unknown_task_names_list_the_known_ones():
         gymnasium.make("Portia/Arm-v0", task="puhs")
     env = ArmEnv()
     with pytest.raises(UnknownTaskError, match="known arm tasks"):
-        env.reset(options={"task": "stack"})
+        env.reset(options={"task": "lift"})
     with pytest.raises(ValueError, match="accepted: task"):
         env.reset(options={"goal": 1})
 
 
 def test_task_is_drawn_per_reset_unless_fixed():
     env = ArmEnv()
-    drawn = {env.reset(seed=seed)[1]["task_id"] for seed in range(20)}
-    assert drawn == {"arm-reach", "arm-push", "arm-pick_place"}
+    drawn = {env.reset(seed=seed)[1]["task_id"] for seed in range(40)}
+    assert drawn == {f"arm-{name}" for name in ARM_TASK_NAMES}
     fixed = ArmEnv(task="push")
     assert {fixed.reset(seed=seed)[1]["task_id"] for seed in range(5)} == {"arm-push"}
     _, info = fixed.reset(seed=0, options={"task": "reach"})
@@ -283,7 +297,8 @@ def test_info_carries_success_task_and_instruction(push_env):
         "reward_distance",
         "reward_approach",
     }
-    assert info["instruction"].startswith("push the red block to the green target")
+    assert info["instruction"].startswith("push the ")
+    assert " block to the green target " in info["instruction"]
     _, again = push_env.reset(seed=0)
     assert again["instruction"] == info["instruction"]
 
@@ -312,8 +327,8 @@ def test_step_before_reset_and_bad_states_are_refused():
     with pytest.raises(InvalidStateError, match="get_state"):
         env.set_state(np.zeros(3))
     state = env.get_state()
-    state[-4] = 7
-    with pytest.raises(InvalidStateError, match="0..2"):
+    state[-TASK_STATE_SIZE] = 7
+    with pytest.raises(InvalidStateError, match="0..5"):
         env.set_state(state)
 
 
