@@ -110,7 +110,12 @@ def tasks(
             ranges = ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in spec.ranges.items())
             rows.append((spec.task_id, split, spec.family, ranges, info["instruction"]))
     typer.echo(f"{chosen.name} (hash {chosen.hash}): {chosen.description}")
-    typer.echo(_table(("task", "split", "family", "ranges (m)", "instruction (seed 0)"), rows))
+    header = ("task", "split", "family", "changed ranges", "instruction (seed 0)")
+    typer.echo(_table(header, rows))
+    typer.echo(
+        "Ranges not listed are the family's defaults. Units: m, rad for yaws, kg, N for the "
+        "drawer's friction; hues run 0-1 (0 red, 0.33 green, 0.67 blue) and wrap."
+    )
 
 
 @app.command()

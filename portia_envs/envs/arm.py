@@ -88,6 +88,10 @@ class ArmEnv(PortiaEnv):
     Each family's parameter ranges are in its class (``portia_envs.tasks``) and in the
     README; ``portia tasks SUITE`` prints a suite's.
 
+    **Info**: ``is_success``, ``task_id``, ``instruction``, ``reward_distance`` and
+    ``reward_approach``; the reset's info also has ``task_parameters``, the value drawn for
+    each of the task's parameters (``{name: value}``, e.g. ``block_mass``).
+
     **Episode end**: ``terminated`` when the centre of a block the task moves leaves the
     table top, past an edge or below it; ``truncated`` by the registered time limit. Success
     (``info["is_success"]``) is the achieved goal within ``goal_radius_m`` of the desired
@@ -221,7 +225,8 @@ class ArmEnv(PortiaEnv):
         else:
             choice = int(self.np_random.integers(len(self._choices)))
         spec = self._choices[choice]
-        sample = ARM_TASKS[arm_task_index(spec.family)].sample(self.np_random, spec.ranges)
+        family = ARM_TASKS[arm_task_index(spec.family)]
+        sample = family.sample(self.np_random, spec.ranges)
 
         model = self.sim.model
         qpos = np.zeros(model.nq)
@@ -246,6 +251,7 @@ class ArmEnv(PortiaEnv):
 
         observation = self._observe(self.sim.data.sensordata)
         info = self._info(self._score(observation["observation"][None]))
+        info["task_parameters"] = family.parameters(sample)
         if self.render_mode == "human":
             self.render()
         return observation, info

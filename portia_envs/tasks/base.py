@@ -166,6 +166,23 @@ class ArmTask:
         """Draw a task instance from ``rng`` given every parameter's range."""
         raise NotImplementedError
 
+    def parameters(self, sample: TaskSample) -> dict[str, float]:
+        """Return the value ``sample`` drew for each of the family's parameters, by name.
+
+        The keys are those of ``default_ranges`` (a family whose parameter is not a plain
+        function of the sample adds it): a drawn instance can be checked against any task's
+        ranges, or recorded with a result.
+        """
+        values = dict(zip(OBJECT_PARAMS, sample.objects.tolist(), strict=True))
+        for prefix, (x, y, _, yaw) in (
+            ("block", sample.block_pose),
+            ("support", sample.support_pose),
+        ):
+            values |= {f"{prefix}_x": x, f"{prefix}_y": y, f"{prefix}_yaw": yaw}
+        values |= dict(zip(("goal_x", "goal_y", "goal_z"), sample.goal.tolist(), strict=True))
+        values["drawer_start"] = sample.drawer_opening
+        return {key: float(values[key]) for key in self.default_ranges if key in values}
+
     def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
         """Return a one-line instruction in plain English for a goal and the objects."""
         raise NotImplementedError

@@ -73,6 +73,12 @@ class DrawerTask(ArmTask):
             f"leave no openings {MIN_DRAWER_MOVE_M} m apart"
         )
 
+    def parameters(self, sample: TaskSample) -> dict[str, float]:
+        """Return the drawn parameters; ``drawer_goal`` is the opening the goal stands for."""
+        return super().parameters(sample) | {
+            "drawer_goal": goal_opening(sample.goal, sample.objects)
+        }
+
     def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
         """Return e.g. "open the drawer on the left to 12 cm" or "close the drawer"."""
         side = describe_side(objects[OBJECT_PARAMS.index("cabinet_y")])

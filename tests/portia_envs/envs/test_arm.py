@@ -12,6 +12,7 @@ from portia_envs.envs.arm import TASK_STATE_SIZE, ArmEnv
 from portia_envs.errors import InvalidActionError, InvalidStateError, UnknownTaskError
 from portia_envs.tasks import ARM_TASK_NAMES
 from portia_envs.tasks.observation import OBSERVATION_LAYOUT, PARTS
+from portia_envs.tasks.push import PushTask
 
 ENV_IDS = sorted(portia_envs.ENV_SPECS)
 
@@ -290,13 +291,10 @@ def test_task_is_drawn_per_reset_unless_fixed():
 
 def test_info_carries_success_task_and_instruction(push_env):
     _, info = push_env.reset(seed=0)
-    assert set(info) == {
-        "is_success",
-        "task_id",
-        "instruction",
-        "reward_distance",
-        "reward_approach",
-    }
+    step_keys = {"is_success", "task_id", "instruction", "reward_distance", "reward_approach"}
+    assert set(info) == step_keys | {"task_parameters"}
+    assert set(info["task_parameters"]) == set(PushTask.default_ranges)
+    assert set(push_env.step(np.zeros(7))[-1]) == step_keys
     assert info["instruction"].startswith("push the ")
     assert " block to the green target " in info["instruction"]
     _, again = push_env.reset(seed=0)
