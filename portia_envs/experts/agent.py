@@ -13,6 +13,7 @@ from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
 from portia_envs.experts.push import push_expert
 from portia_envs.experts.reach import reach_expert
+from portia_envs.experts.stack import stack_expert
 from portia_envs.tasks import ARM_TASK_NAMES
 
 Expert = Callable[[Mapping[str, NDArray], ArmIK], NDArray[np.float32]]
@@ -21,6 +22,7 @@ EXPERTS: dict[str, Expert] = {
     "reach": reach_expert,
     "push": push_expert,
     "pick_place": pick_place_expert,
+    "stack": stack_expert,
 }
 
 

@@ -65,7 +65,7 @@ def pick_place_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[
     joints, grip = parts["joint_pos"], parts["grip_pos"]
     block, goal = parts["block_pos"], parts["desired_goal"]
     hand_yaw = ik.hand_yaw(joints)
-    if _held(parts):
+    if held(parts):
         rel = block - grip
         if np.any(np.abs(parts["finger_vel"]) > SETTLED_FINGER_SPEED):
             # Still squeezing: lifting now would let the block slip.
@@ -113,7 +113,7 @@ def block_yaw(block_quat: NDArray[np.float64]) -> float:
     return float(np.arctan2(axis[1], axis[0]))
 
 
-def _held(parts: Mapping[str, NDArray[np.float64]]) -> bool:
+def held(parts: Mapping[str, NDArray[np.float64]]) -> bool:
     """Return whether the block sits squeezed between the closed pads."""
     rel = parts["block_pos"] - parts["grip_pos"]
     fingers = parts["finger_pos"] - parts["block_size"]

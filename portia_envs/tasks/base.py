@@ -115,6 +115,8 @@ class ArmTask:
         approach_weight: Weight of the approach term.
         goal_on_support: The goal is the spot on top of the support block, wherever it is.
         success_radius_m: The family's own success radius (m); None: the env's.
+        release_m: Success also needs the grip site farther than this (m) from the
+            ``approach`` object: it has been let go. 0: no such need.
         keeps_on_table: The blocks (``"block"``, ``"support"``) whose leaving the table ends
             the episode.
         default_ranges: Each parameter's default range.
@@ -126,6 +128,7 @@ class ArmTask:
     approach_weight: ClassVar[float] = 0.0
     goal_on_support: ClassVar[bool] = False
     success_radius_m: ClassVar[float | None] = None
+    release_m: ClassVar[float] = 0.0
     keeps_on_table: ClassVar[tuple[str, ...]] = ()
     default_ranges: ClassVar[dict[str, tuple[float, float]]]
 
@@ -199,9 +202,9 @@ class ArmTask:
         ``reward_distance`` is minus the distance (m) from the achieved goal (``achieved``)
         to the desired goal (``goal``, or the top of the support block for
         ``goal_on_support``); ``reward_approach`` is minus ``approach_weight`` times the
-        distance (m) from the grip site to ``approach``. Success is that distance below
-        ``radius_m``; termination is a block in ``keeps_on_table`` whose centre left the
-        table top, past an edge or below it.
+        distance (m) from the grip site to ``approach``. Success is the first distance below
+        ``radius_m`` (and the second above ``release_m``); termination is a block in
+        ``keeps_on_table`` whose centre left the table top, past an edge or below it.
 
         Args:
             vectors: Observation vectors, shape ``(n, OBSERVATION_SIZE)``.
@@ -220,6 +223,7 @@ class ArmTask:
                 self.goal_on_support,
                 self.approach_weight,
                 radius_m,
+                self.release_m,
                 "block" in self.keeps_on_table,
                 "support" in self.keeps_on_table,
             )
@@ -289,6 +293,7 @@ def _score_kernel(
     goal_on_support: bool,
     approach_weight: float,
     radius_m: float,
+    release_m: float,
     keep_block: bool,
     keep_support: bool,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
@@ -303,7 +308,7 @@ def _score_kernel(
             gz = v[i, _SUPPORT + 2] + (v[i, _SUPPORT_SIZE] + v[i, _BLOCK_SIZE])
         d = _norm3(v[i, achieved] - gx, v[i, achieved + 1] - gy, v[i, achieved + 2] - gz)
         distance[i] = -d
-        success[i] = d < radius_m
+        a = 0.0
         if approach >= 0:
             a = _norm3(
                 v[i, _GRIP] - v[i, approach],
@@ -311,6 +316,7 @@ def _score_kernel(
                 v[i, _GRIP + 2] - v[i, approach + 2],
             )
             pull[i] = -approach_weight * a
+        success[i] = d < radius_m and (release_m <= 0.0 or a > release_m)
         block_off = _off_table(v[i, _BLOCK], v[i, _BLOCK + 1], v[i, _BLOCK + 2])
         support_off = _off_table(v[i, _SUPPORT], v[i, _SUPPORT + 1], v[i, _SUPPORT + 2])
         terminated[i] = (keep_block and block_off) or (keep_support and support_off)

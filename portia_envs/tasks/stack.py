@@ -17,14 +17,17 @@ from portia_envs.tasks.objects import OBJECT_PARAMS, block_name, default_objects
 # The two blocks start at least this far apart (m, centre to centre).
 MIN_STACK_DISTANCE_M = 0.1
 STACK_RADIUS_M = 0.02
+# The grip site must be this far (m) from the block's centre: the block was let go.
+STACK_RELEASE_M = 0.05
 
 
 class StackTask(ArmTask):
-    """Place the block so that it rests on the support block, centred within 2 cm.
+    """Place the block on the support block, centred within 2 cm, and let go of it.
 
     The goal is the point a block's half-size above the support's top, wherever the
     support is: it moves if the support is knocked. Pick-and-place's skills (grasp, lift,
-    carry, let go) aimed at another object.
+    carry, let go) aimed at another object. Success needs the grip site 5 cm or more from
+    the block's centre: a block held in place is not a stack.
     """
 
     name = "stack"
@@ -33,6 +36,7 @@ class StackTask(ArmTask):
     approach_weight = 0.5
     goal_on_support = True
     success_radius_m = STACK_RADIUS_M
+    release_m = STACK_RELEASE_M
     keeps_on_table = ("block", "support")
     default_ranges = {
         **BLOCK_RANGES,

@@ -16,7 +16,7 @@ MAX_SWITCH_RATIO = 1.5  # target from the suites issue
 
 
 def test_switching_tasks_at_reset_needs_no_recompile(benchmark, measuring, rounds):
-    env = ArmEnv(suite="smoke-v0", split="train")
+    env = ArmEnv(suite="arm-gen-v0", split="train")
     ids = env.task_ids
 
     def switching():

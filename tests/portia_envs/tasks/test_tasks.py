@@ -63,12 +63,18 @@ def test_stack_goal_is_on_top_of_the_support_wherever_it_is():
     task = StackTask()
     support = np.array([[0.4, 0.1, 0.025], [0.45, -0.1, 0.025]])
     block = np.array([[0.4, 0.1, 0.025 + 0.025 + 0.02], [0.4, 0.1, 0.07]])
-    v = vectors(2, support_pos=support, block_pos=block, support_size=0.025, block_size=0.02)
+    grip = block + [0.0, 0.0, 0.1]
+    v = vectors(
+        2, support_pos=support, block_pos=block, grip_pos=grip, support_size=0.025, block_size=0.02
+    )
     desired = task.desired_goals(v, np.zeros(3))
     np.testing.assert_allclose(desired, support + [0, 0, 0.045])
     scores = task.score(v, np.zeros(3), task.radius(0.05))
     assert task.radius(0.05) == STACK_RADIUS_M
     np.testing.assert_array_equal(scores.is_success, [True, False])
+    held = vectors(1, support_pos=support[0], block_pos=block[0], grip_pos=block[0])
+    held[:, PARTS["support_size"]], held[:, PARTS["block_size"]] = 0.025, 0.02
+    assert not task.score(held, np.zeros(3), task.radius(0.05)).is_success[0]
     np.testing.assert_array_equal(
         -scores.reward_distance, goal_distance(block, desired)
     )  # bit-equal to relabelling
