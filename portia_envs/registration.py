@@ -19,6 +19,11 @@ ENV_SPECS: dict[str, tuple[dict[str, object], int]] = {
     "Portia/ArmDrawer-v0": ({"task": "drawer"}, 150),
 }
 
+# Each arm task family's own registered id.
+FAMILY_ENV_IDS: dict[str, str] = {
+    str(kwargs["task"]): env_id for env_id, (kwargs, _) in ENV_SPECS.items() if "task" in kwargs
+}
+
 
 def register_envs() -> None:
     """Register every Portia id with Gymnasium (idempotent)."""

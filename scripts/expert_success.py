@@ -16,16 +16,7 @@ import gymnasium
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
 from portia_envs.experts import ScriptedExpert, run_episode
-
-# Each task family's registered env.
-FAMILY_ENV_IDS = {
-    "reach": "Portia/ArmReach-v0",
-    "push": "Portia/ArmPush-v0",
-    "pick_place": "Portia/ArmPickPlace-v0",
-    "slide": "Portia/ArmSlide-v0",
-    "stack": "Portia/ArmStack-v0",
-    "drawer": "Portia/ArmDrawer-v0",
-}
+from portia_envs.registration import FAMILY_ENV_IDS
 
 
 def measure(env_id: str, seeds: range) -> tuple[list[int], float]:

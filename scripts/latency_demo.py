@@ -20,15 +20,10 @@ import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
 from baselines.teacher import PlanningTeacher
+from portia_envs.registration import FAMILY_ENV_IDS
 from wrappers.clocks import WallClock
 from wrappers.latency_budget import LatencyBudget
 from wrappers.time_pause import TimePause
-
-FAMILY_IDS = {
-    "reach": "Portia/ArmReach-v0",
-    "push": "Portia/ArmPush-v0",
-    "pick_place": "Portia/ArmPickPlace-v0",
-}
 
 
 def run(env_id: str, episodes: int, first_seed: int, budget_s: float | None) -> dict[str, float]:
@@ -76,7 +71,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=10, help="episodes per family and mode")
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first episode")
     parser.add_argument("--budget-ms", type=float, default=20.0, help="latency budget, ms")
-    parser.add_argument("--family", action="append", choices=sorted(FAMILY_IDS), default=None)
+    parser.add_argument("--family", action="append", choices=sorted(FAMILY_ENV_IDS), default=None)
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args()
 
@@ -90,9 +85,9 @@ def main() -> None:
         "| periods / decision | over budget |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for family in args.family or list(FAMILY_IDS):
+    for family in args.family or ["reach", "push", "pick_place"]:
         for mode, budget_s in (("paused", None), ("real time", args.budget_ms / 1e3)):
-            result = run(FAMILY_IDS[family], args.episodes, args.first_seed, budget_s)
+            result = run(FAMILY_ENV_IDS[family], args.episodes, args.first_seed, budget_s)
             lines.append(
                 f"| {family} | {mode} | {result['success']:.0%} | {result['return']:.2f} "
                 f"| {result['decisions']:.0f} | {result['latency_ms']:.0f} ms "

@@ -1,9 +1,9 @@
 """Measure the planning teacher's success rates in the paused world, one task family at a time.
 
 Runs N seeded episodes (seeds ``seed .. seed + N - 1``) of each family's registered env,
-wrapped in ``TimePause``, with ``PlanningTeacher`` (``ARM_TEACHER_CONFIG``) acting, and prints
-each family's success rate (the last step's ``info["is_success"]``), the mean thinking time
-and imagined control periods per decision (from ``info["think_s"]`` and
+wrapped in ``TimePause``, with ``PlanningTeacher`` (``arm_teacher_config(family)``) acting,
+and prints each family's success rate (the last step's ``info["is_success"]``), the mean
+thinking time and imagined control periods per decision (from ``info["think_s"]`` and
 ``info["think_steps"]``), the failed seeds and the wall time::
 
     python scripts/teacher_success.py --episodes 50 --families reach push
@@ -17,27 +17,25 @@ import time
 import gymnasium
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
-from baselines.teacher import ARM_TEACHER_CONFIG, PlanningTeacher, run_episode
+from baselines.teacher import PlanningTeacher, arm_teacher_config, run_episode
+from portia_envs.registration import FAMILY_ENV_IDS
 from wrappers.time_pause import TimePause
 
-# Each task family's registered env.
-FAMILY_ENV_IDS = {
-    "reach": "Portia/ArmReach-v0",
-    "push": "Portia/ArmPush-v0",
-    "pick_place": "Portia/ArmPickPlace-v0",
-}
+# The families with a success target for the teacher.
+TARGET_FAMILIES = ["reach", "push", "pick_place"]
 
 
-def measure(env_id: str, seeds: range, nthread: int) -> None:
-    """Run one teacher episode per seed of ``env_id`` and print the family's line.
+def measure(family: str, seeds: range, nthread: int) -> None:
+    """Run one teacher episode per seed of the family's env and print the family's line.
 
     Args:
-        env_id: A registered Portia arm env id.
+        family: An arm task family.
         seeds: The reset seeds, one episode each.
         nthread: Threads for the imagined rollouts.
     """
+    env_id = FAMILY_ENV_IDS[family]
     env = TimePause(gymnasium.make(env_id), nthread=nthread)
-    teacher = PlanningTeacher(env, ARM_TEACHER_CONFIG)
+    teacher = PlanningTeacher(env, arm_teacher_config(family))
     start = time.perf_counter()
     results = {seed: run_episode(env, teacher, seed) for seed in seeds}
     elapsed = time.perf_counter() - start
@@ -64,8 +62,8 @@ def main() -> None:
         "--families",
         nargs="+",
         choices=sorted(FAMILY_ENV_IDS),
-        default=list(FAMILY_ENV_IDS),
-        help="families to measure (default: all)",
+        default=TARGET_FAMILIES,
+        help="families to measure (default: reach, push, pick_place)",
     )
     parser.add_argument(
         "--nthread", type=int, default=1, help="threads for imagined rollouts (default: 1)"
@@ -79,7 +77,7 @@ def main() -> None:
     print(f"seeds {seeds.start}..{seeds.stop - 1} ({len(seeds)} episodes per family)")
     start = time.perf_counter()
     for family in args.families:
-        measure(FAMILY_ENV_IDS[family], seeds, args.nthread)
+        measure(family, seeds, args.nthread)
     print(f"total wall {time.perf_counter() - start:.1f} s")
 
 

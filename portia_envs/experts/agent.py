@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.envs.arm import ArmEnv
+from portia_envs.experts.drawer import drawer_expert
 from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
 from portia_envs.experts.push import push_expert
@@ -23,6 +24,7 @@ EXPERTS: dict[str, Expert] = {
     "push": push_expert,
     "pick_place": pick_place_expert,
     "stack": stack_expert,
+    "drawer": drawer_expert,
 }
 
 

@@ -44,6 +44,7 @@ DRAWER_MASS_KG = 0.5
 HANDLE_STANDOFF_M = 0.05
 HANDLE_HEIGHT_M = 0.06
 HANDLE_HALF_LENGTH_M = 0.05
+HANDLE_RADIUS_M = 0.008
 # The handle's offset (m) from the cabinet's origin (the middle of its footprint on the
 # table) with the drawer closed.
 HANDLE_CLOSED_OFFSET_M = (-CABINET_HALF_M[0] - HANDLE_STANDOFF_M, 0.0, HANDLE_HEIGHT_M)
@@ -221,7 +222,7 @@ def add_drawer(spec: mujoco.MjSpec) -> None:
         name="handle",
         type=mujoco.mjtGeom.mjGEOM_CAPSULE,
         fromto=[bar_x, -HANDLE_HALF_LENGTH_M, bar_z, bar_x, HANDLE_HALF_LENGTH_M, bar_z],
-        size=[0.008, 0, 0],
+        size=[HANDLE_RADIUS_M, 0, 0],
         mass=0.02,
         rgba=handle_rgba,
         contype=DRAWER_CONTYPE,

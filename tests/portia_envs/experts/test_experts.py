@@ -13,14 +13,16 @@ from portia_envs.experts.ik import (
     turn_towards,
 )
 from portia_envs.experts.pick_place import block_yaw
+from portia_envs.registration import FAMILY_ENV_IDS
 
-FAMILY_ENV_IDS = {
-    "reach": "Portia/ArmReach-v0",
-    "push": "Portia/ArmPush-v0",
-    "pick_place": "Portia/ArmPickPlace-v0",
-}
 # The documented success rates the experts must reach over 100 seeded episodes.
-TARGET_RATES = {"reach": 0.95, "push": 0.80, "pick_place": 0.70}
+TARGET_RATES = {
+    "reach": 0.95,
+    "push": 0.80,
+    "pick_place": 0.70,
+    "stack": 0.80,
+    "drawer": 0.90,
+}
 
 
 def make(family):
@@ -55,7 +57,7 @@ def test_expert_dispatches_on_the_task_key(family):
     assert finish_episode(env, expert, observation)["is_success"]
 
 
-@pytest.mark.parametrize("family", ["push", "pick_place"])
+@pytest.mark.parametrize("family", ["push", "pick_place", "stack", "drawer"])
 def test_expert_recovers_from_a_disturbed_start(family):
     env, expert = make(family)
     rng = np.random.default_rng(0)
