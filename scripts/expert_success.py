@@ -1,10 +1,11 @@
-"""Measure the scripted experts' success rates, one task family at a time.
+"""Measure the scripted experts' success rates, per task family or per suite task.
 
 Runs N seeded episodes (seeds ``first_seed .. first_seed + N - 1``) of each family's
 registered env with ``ScriptedExpert`` acting, and prints each family's success rate (the
 last step's ``info["is_success"]``), the seeds used, the failures and the wall time::
 
     python scripts/expert_success.py --episodes 100
+    python scripts/expert_success.py --episodes 100 --suite arm-gen-v0
 """
 
 from __future__ import annotations
@@ -17,19 +18,21 @@ import gymnasium
 import portia_envs  # noqa: F401  (registers the Portia ids)
 from portia_envs.experts import ScriptedExpert, run_episode
 from portia_envs.registration import FAMILY_ENV_IDS
+from portia_envs.suites import SPLITS, SUITES, get_suite
 
 
-def measure(env_id: str, seeds: range) -> tuple[list[int], float]:
+def measure(env_id: str, seeds: range, **kwargs: str) -> tuple[list[int], float]:
     """Run one episode per seed of ``env_id`` with the scripted expert.
 
     Args:
         env_id: A registered Portia arm env id.
         seeds: The reset seeds, one episode each.
+        **kwargs: Passed to ``gymnasium.make`` (``suite``, ``split``, ``task``).
 
     Returns:
         The seeds whose episode failed, and the wall time of all episodes in seconds.
     """
-    env = gymnasium.make(env_id)
+    env = gymnasium.make(env_id, **kwargs)
     expert = ScriptedExpert(env)
     start = time.perf_counter()
     failures = [seed for seed in seeds if not run_episode(env, expert, seed)]
@@ -49,11 +52,31 @@ def main() -> None:
         action="append",
         help="a family to measure (repeatable); all of them by default",
     )
+    parser.add_argument(
+        "--suite",
+        choices=sorted(SUITES),
+        help="measure every task of this suite (both splits) instead of the families",
+    )
     args = parser.parse_args()
     if args.episodes < 1:
         parser.error(f"--episodes must be >= 1, got {args.episodes}")
     seeds = range(args.first_seed, args.first_seed + args.episodes)
-    print(f"seeds {seeds.start}..{seeds.stop - 1} ({len(seeds)} episodes per family)")
+    print(f"seeds {seeds.start}..{seeds.stop - 1} ({len(seeds)} episodes per task)")
+    if args.suite is not None:
+        suite = get_suite(args.suite)
+        for split in SPLITS:
+            for spec in suite.tasks(split):
+                failures, elapsed = measure(
+                    "Portia/Arm-v0", seeds, suite=suite.name, split=split, task=spec.task_id
+                )
+                successes = len(seeds) - len(failures)
+                print(
+                    f"{spec.task_id:<24} {split:<8} {spec.family:<10} success "
+                    f"{successes}/{len(seeds)}  wall {elapsed:.1f} s  "
+                    f"failed seeds: {failures or 'none'}",
+                    flush=True,
+                )
+        return
     for family in args.family or FAMILY_ENV_IDS:
         env_id = FAMILY_ENV_IDS[family]
         failures, elapsed = measure(env_id, seeds)

@@ -1,7 +1,8 @@
 """Scripted experts that solve the arm's task families: the project's reference policy.
 
 One stateless feedback policy per family (``reach_expert``, ``push_expert``,
-``pick_place_expert``), and ``ScriptedExpert``, which picks the family's expert each step::
+``pick_place_expert``, ``slide_expert``, ``stack_expert``, ``drawer_expert``), and
+``ScriptedExpert``, which picks the family's expert each step::
 
     import gymnasium
     import portia_envs
@@ -14,16 +15,22 @@ One stateless feedback policy per family (``reach_expert``, ``push_expert``,
 """
 
 from portia_envs.experts.agent import ScriptedExpert, run_episode
+from portia_envs.experts.drawer import drawer_expert
 from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
 from portia_envs.experts.push import push_expert
 from portia_envs.experts.reach import reach_expert
+from portia_envs.experts.slide import slide_expert
+from portia_envs.experts.stack import stack_expert
 
 __all__ = [
     "ArmIK",
     "ScriptedExpert",
+    "drawer_expert",
     "pick_place_expert",
     "push_expert",
     "reach_expert",
     "run_episode",
+    "slide_expert",
+    "stack_expert",
 ]

@@ -14,6 +14,7 @@ from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
 from portia_envs.experts.push import push_expert
 from portia_envs.experts.reach import reach_expert
+from portia_envs.experts.slide import slide_expert
 from portia_envs.experts.stack import stack_expert
 from portia_envs.tasks import ARM_TASK_NAMES
 
@@ -23,6 +24,7 @@ EXPERTS: dict[str, Expert] = {
     "reach": reach_expert,
     "push": push_expert,
     "pick_place": pick_place_expert,
+    "slide": slide_expert,
     "stack": stack_expert,
     "drawer": drawer_expert,
 }

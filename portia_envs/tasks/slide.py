@@ -20,7 +20,7 @@ from portia_envs.tasks.objects import block_name, default_objects
 class SlideTask(ArmTask):
     """Push the block so that it slides on and comes to rest inside the goal sphere.
 
-    The block is slippery (friction 0.1-0.2 against the table) and the goals lie 0.68-0.8 m
+    The block is slippery (friction 0.1-0.2 against the table) and the goals lie 0.68-0.81 m
     from the arm's base, past where the gripper reaches at table height (about 0.6 m):
     the block has to be let go at the right speed.
     """
