@@ -1,10 +1,10 @@
 """What thinking costs when the world does not wait: the planning teacher, paused and real time.
 
-Paused, the teacher plans with time frozen (``TimePause``) and every decision is free.
-In real time, the same teacher runs under ``LatencyBudget`` with a wall clock, so its
-measured thinking time is its latency: the previous action keeps acting while it plans,
-and a slow decision spans several control periods. The table shows how much of its score
-it keeps.
+Paused, the teacher (``arm_teacher_config(family)``) plans with time frozen
+(``TimePause``) and every decision is free. In real time, the same teacher runs under
+``LatencyBudget`` with a wall clock, so its measured thinking time is its latency: the
+previous action keeps acting while it plans, and a slow decision spans several control
+periods. The table shows how much of its score it keeps.
 
 Usage: ``python scripts/latency_demo.py --episodes 10 --budget-ms 20 --out docs/latency.md``
 """
@@ -19,25 +19,25 @@ import gymnasium
 import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
-from baselines.teacher import PlanningTeacher
+from baselines.teacher import PlanningTeacher, arm_teacher_config
 from portia_envs.registration import FAMILY_ENV_IDS
 from wrappers.clocks import WallClock
 from wrappers.latency_budget import LatencyBudget
 from wrappers.time_pause import TimePause
 
 
-def run(env_id: str, episodes: int, first_seed: int, budget_s: float | None) -> dict[str, float]:
+def run(family: str, episodes: int, first_seed: int, budget_s: float | None) -> dict[str, float]:
     """Run the teacher for ``episodes`` seeded episodes, paused (no budget) or in real time.
 
     Returns:
         Success rate, mean return, decisions per episode, mean latency per decision (s),
         mean control periods per decision and the share of decisions over budget.
     """
-    paused = TimePause(gymnasium.make(env_id), nthread=2)
+    paused = TimePause(gymnasium.make(FAMILY_ENV_IDS[family]), nthread=2)
     env = (
         paused if budget_s is None else LatencyBudget(paused, budget_s=budget_s, clock=WallClock())
     )
-    teacher = PlanningTeacher(paused)
+    teacher = PlanningTeacher(paused, arm_teacher_config(family))
     successes, returns, decisions, latencies, periods, overruns = [], [], [], [], [], []
     for seed in range(first_seed, first_seed + episodes):
         teacher.reset()
@@ -87,7 +87,7 @@ def main() -> None:
     ]
     for family in args.family or ["reach", "push", "pick_place"]:
         for mode, budget_s in (("paused", None), ("real time", args.budget_ms / 1e3)):
-            result = run(FAMILY_ENV_IDS[family], args.episodes, args.first_seed, budget_s)
+            result = run(family, args.episodes, args.first_seed, budget_s)
             lines.append(
                 f"| {family} | {mode} | {result['success']:.0%} | {result['return']:.2f} "
                 f"| {result['decisions']:.0f} | {result['latency_ms']:.0f} ms "

@@ -18,7 +18,7 @@ import gymnasium
 import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
-from baselines.teacher import PlanningTeacher, TeacherConfig
+from baselines.teacher import PlanningTeacher, arm_teacher_config
 from portia_envs.suites import SPLITS, get_suite
 from portia_envs.suites.reference import REFERENCE_DIR, ReferenceTable
 from wrappers.time_pause import TimePause
@@ -62,7 +62,6 @@ def main() -> None:
     args = parser.parse_args()
 
     suite = get_suite(args.suite)
-    config = TeacherConfig()
     seeds = list(range(args.episodes))
     started = time.perf_counter()
     returns, success, think_s = {}, {}, {}
@@ -72,7 +71,7 @@ def main() -> None:
             plain = gymnasium.make("Portia/Arm-v0", **kwargs)
             random_runs = [random_episode(plain, seed) for seed in seeds]
             paused = TimePause(gymnasium.make("Portia/Arm-v0", **kwargs), nthread=2)
-            teacher = PlanningTeacher(paused, config)
+            teacher = PlanningTeacher(paused, arm_teacher_config(spec.family))
             teacher_runs = [teacher_episode(paused, teacher, seed) for seed in seeds]
             returns[spec.task_id] = {
                 "random": float(np.mean([r for r, _ in random_runs])),
@@ -99,7 +98,10 @@ def main() -> None:
             "episodes": args.episodes,
             "seeds": seeds,
             "random_agent": "uniform actions in [-1, 1] from numpy default_rng(seed)",
-            "teacher_config": dataclasses.asdict(config),
+            "teacher_config": {
+                family: dataclasses.asdict(arm_teacher_config(family))
+                for family in sorted({spec.family for spec in suite.train + suite.heldout})
+            },
             "success_rate": success,
             "teacher_think_s_per_decision": think_s,
             "run_seconds": round(seconds, 1),

@@ -7,7 +7,14 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.experts.ik import ArmIK, hand_rotation, joint_action, observation_parts
+from portia_envs.experts.ik import (
+    ArmIK,
+    Descent,
+    come_down_over,
+    hand_rotation,
+    joint_action,
+    observation_parts,
+)
 from portia_envs.scenes.tabletop import HANDLE_RADIUS_M
 
 # The closed pads form a 2.4 cm square post whose tips are 0.01 m below the grip site.
@@ -59,6 +66,16 @@ DRAG_STEP_M = 0.01
 # drawer coasts on by about a centimetre.
 DRAG_SLOWDOWN = 0.25
 DRAG_MIN_STEP_M = 0.002
+# Coming down into the slot: rising first where too low to pass over the bar or cabinet.
+DESCENT = Descent(
+    down_z=SLOT_Z_M,
+    safe_z=SAFE_Z_M,
+    clear_z=CLEAR_Z_M,
+    descend_tol_m=DESCEND_TOL_M,
+    close_in_m=CLOSE_IN_M,
+    move_step_m=MOVE_STEP_M,
+    descend_step_m=DESCEND_STEP_M,
+)
 # Yaw of the fingers' closing axis (rad): along the bar, so that the palm's narrow side
 # fits between the bar and the cabinet.
 ALONG_BAR_YAW_RAD = np.pi / 2
@@ -97,19 +114,9 @@ def drawer_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.f
     ahead = float(grip[0] - handle[0])
     lateral = abs(float(grip[1] - handle[1]))
     slot = np.array([handle[0] + slot_m, handle[1]])
-    miss = float(np.linalg.norm(grip[:2] - slot))
     if grip[2] < LOW_Z_M and lateral < ENGAGED_LATERAL_TOL_M and engaged_low < ahead < engaged_high:
         target = np.array([goal[0] + contact_m, handle[1], ENGAGE_Z_M])
         step = float(np.clip(DRAG_SLOWDOWN * abs(error), DRAG_MIN_STEP_M, DRAG_STEP_M))
-    elif miss < DESCEND_TOL_M:
-        target, step = np.append(slot, SLOT_Z_M), DESCEND_STEP_M
-    elif grip[2] < CLEAR_Z_M and miss > CLOSE_IN_M:
-        # Too low to move sideways without hitting the bar or the cabinet: rise first.
-        target, step = np.append(grip[:2], SAFE_Z_M), MOVE_STEP_M
-    elif grip[2] < CLEAR_Z_M:
-        # Nearly above the slot: close in at this height, which (unlike rising) keeps the
-        # pads from bobbing up and down across the descend tolerance.
-        target, step = np.append(slot, grip[2]), MOVE_STEP_M
     else:
-        target, step = np.append(slot, SAFE_Z_M), MOVE_STEP_M
+        target, step = come_down_over(grip, slot, DESCENT)
     return ik.action(joints, grip, target, rotation, gripper=CLOSED, max_step_m=step)

@@ -7,6 +7,7 @@ the simulation an expert is acting in.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import mujoco
 import numpy as np
@@ -302,6 +303,57 @@ def step_towards(
     if distance <= max_step_m:
         return np.array(target, dtype=np.float64)
     return start + offset * (max_step_m / distance)
+
+
+@dataclass(frozen=True)
+class Descent:
+    """How the grip comes down onto a point from above without sweeping into anything.
+
+    Attributes:
+        down_z: Grip site height to come down to, m.
+        safe_z: Height to travel at, m: everything below is cleared.
+        clear_z: Below this height (m) the grip must not move sideways far.
+        descend_tol_m: Largest horizontal distance (m) from above the point to come down.
+        close_in_m: Below the clear height, the grip moves sideways only this close (m).
+        move_step_m: Longest move per control period travelling, m.
+        descend_step_m: Longest move per control period coming down, m.
+    """
+
+    down_z: float
+    safe_z: float
+    clear_z: float
+    descend_tol_m: float
+    close_in_m: float
+    move_step_m: float
+    descend_step_m: float
+
+
+def come_down_over(
+    grip: NDArray[np.float64], point: NDArray[np.float64], descent: Descent
+) -> tuple[NDArray[np.float64], float]:
+    """Return the next grip target and step bound (m) for coming down onto ``point``.
+
+    Above the point (within ``descend_tol_m``) the grip comes down; low and far from it, it
+    rises first; low and near, it closes in at its height, which (unlike rising) keeps it
+    from bobbing up and down across the tolerance; otherwise it travels over at the safe
+    height.
+
+    Args:
+        grip: Grip site position, shape ``(3,)``, m.
+        point: Where to come down, ``(x, y)``, m.
+        descent: Heights, tolerances and steps.
+
+    Returns:
+        The target, shape ``(3,)``, m, and the longest move towards it this period, m.
+    """
+    miss = float(np.linalg.norm(grip[:2] - point))
+    if miss < descent.descend_tol_m:
+        return np.append(point, descent.down_z), descent.descend_step_m
+    if grip[2] < descent.clear_z and miss > descent.close_in_m:
+        return np.append(grip[:2], descent.safe_z), descent.move_step_m
+    if grip[2] < descent.clear_z:
+        return np.append(point, grip[2]), descent.move_step_m
+    return np.append(point, descent.safe_z), descent.move_step_m
 
 
 def observation_parts(observation: Mapping[str, NDArray]) -> dict[str, NDArray[np.float64]]:

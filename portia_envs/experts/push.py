@@ -9,6 +9,8 @@ from numpy.typing import NDArray
 
 from portia_envs.experts.ik import (
     ArmIK,
+    Descent,
+    come_down_over,
     hand_rotation,
     joint_action,
     observation_parts,
@@ -55,6 +57,16 @@ DONE_M = 0.02
 # Longest grip move asked for per control period (m): moving freely, and pushing.
 MOVE_STEP_M = 0.03
 PUSH_STEP_M = 0.01
+# Coming down behind the block: rising first where too low to pass over it.
+DESCENT = Descent(
+    down_z=PUSH_Z_M,
+    safe_z=SAFE_Z_M,
+    clear_z=CLEAR_Z_M,
+    descend_tol_m=DESCEND_TOL_M,
+    close_in_m=CLOSE_IN_M,
+    move_step_m=MOVE_STEP_M,
+    descend_step_m=MOVE_STEP_M,
+)
 CLOSED = 1.0
 
 
@@ -92,7 +104,6 @@ def push_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.flo
     ahead, lateral = float(offset @ along), abs(float(offset @ across))
     low = grip[2] < LOW_Z_M
     behind = block - BEHIND_M * along
-    miss = float(np.linalg.norm(grip[:2] - behind))
     if low and lateral < PUSH_LATERAL_TOL_M and PUSH_AHEAD_M[0] < ahead < PUSH_AHEAD_M[1]:
         lead = min(distance, PUSH_LEAD_M)
         contact = float(parts["block_size"][0]) + CONTACT_M
@@ -100,15 +111,6 @@ def push_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.flo
     elif low and ahead < SLIDE_AHEAD_M and lateral < SLIDE_LATERAL_TOL_M:
         # Clear of the block, behind it: slide onto the line at pushing height.
         target, step = np.append(behind, PUSH_Z_M), PUSH_STEP_M
-    elif miss < DESCEND_TOL_M:
-        target, step = np.append(behind, PUSH_Z_M), MOVE_STEP_M
-    elif grip[2] < CLEAR_Z_M and miss > CLOSE_IN_M:
-        # Too low to move sideways without knocking the block: rise first.
-        target, step = np.append(grip[:2], SAFE_Z_M), MOVE_STEP_M
-    elif grip[2] < CLEAR_Z_M:
-        # Nearly above the point behind the block: close in at this height, which (unlike
-        # rising) keeps the pusher from bobbing up and down across the descend tolerance.
-        target, step = np.append(behind, grip[2]), MOVE_STEP_M
     else:
-        target, step = np.append(behind, SAFE_Z_M), MOVE_STEP_M
+        target, step = come_down_over(grip, behind, DESCENT)
     return ik.action(joints, grip, target, rotation, gripper=CLOSED, max_step_m=step)
