@@ -363,6 +363,8 @@ class ArmEnv(PortiaEnv):
                 f"the task part of an Arm state has {size} values (task index, goal xyz, "
                 f"{', '.join(OBJECT_PARAMS)}), got {task_state.shape[0]}"
             )
+        if not np.isfinite(task_state).all():
+            raise InvalidStateError("the task part of the state contains NaN or infinite values")
         index = task_state[0]
         if index != int(index) or not 0 <= index < len(self._choices):
             raise InvalidStateError(

@@ -325,6 +325,10 @@ def test_step_before_reset_and_bad_states_are_refused():
     with pytest.raises(InvalidStateError, match="get_state"):
         env.set_state(np.zeros(3))
     state = env.get_state()
+    bad = state.copy()
+    bad[-1] = np.nan
+    with pytest.raises(InvalidStateError, match="task part of the state contains NaN"):
+        env.set_state(bad)
     state[-TASK_STATE_SIZE] = 7
     with pytest.raises(InvalidStateError, match="0..5"):
         env.set_state(state)

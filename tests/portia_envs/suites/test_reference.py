@@ -1,7 +1,12 @@
 import pytest
 
 from portia_envs.suites import get_suite
-from portia_envs.suites.reference import ReferenceTable, StaleReferenceError, load_reference
+from portia_envs.suites.reference import (
+    REFERENCE_DIR,
+    ReferenceTable,
+    StaleReferenceError,
+    load_reference,
+)
 
 
 def write_table(directory, suite, returns, suite_hash=None):
@@ -41,3 +46,12 @@ def test_missing_tables_tasks_and_agents_are_refused(tmp_path):
     write_table(tmp_path, suite, returns)
     with pytest.raises(StaleReferenceError, match="lacks teacher for task reach-high-left"):
         load_reference(suite, tmp_path)
+
+
+@pytest.mark.parametrize("path", sorted(REFERENCE_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_shipped_table_fits_its_suite_and_the_teacher_beats_random(path):
+    table = load_reference(get_suite(path.stem))
+    assert table.suite == path.stem
+    for task_id, returns in table.returns.items():
+        assert returns["teacher"] > returns["random"], task_id
+        assert table.normalized(task_id, returns["teacher"]) == pytest.approx(100.0)
