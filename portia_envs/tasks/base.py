@@ -96,7 +96,8 @@ BLOCK_RANGES: dict[str, tuple[float, float]] = {
 }
 # Where table-level goals lie (block families): x, y in m.
 TABLE_GOAL_RANGES: dict[str, tuple[float, float]] = {"goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
-_TRIES = 1000
+# Draws a rejection sampler makes before it gives up on ranges that leave no room.
+SAMPLE_TRIES = 1000
 
 
 class ArmTask:
@@ -131,11 +132,6 @@ class ArmTask:
     release_m: ClassVar[float] = 0.0
     keeps_on_table: ClassVar[tuple[str, ...]] = ()
     default_ranges: ClassVar[dict[str, tuple[float, float]]]
-
-    @property
-    def uses_block(self) -> bool:
-        """Whether the block is part of the task (else it stays parked)."""
-        return "block_x" in self.default_ranges
 
     def ranges(self, overrides: Ranges | None = None) -> dict[str, tuple[float, float]]:
         """Return the default ranges updated with ``overrides``, after checking them.
@@ -381,7 +377,7 @@ def sample_goal_xy(
     Raises:
         ValueError: If the ranges leave (almost) no room that far from the block.
     """
-    for _ in range(_TRIES):
+    for _ in range(SAMPLE_TRIES):
         xy = np.array([rng.uniform(*ranges[keys[0]]), rng.uniform(*ranges[keys[1]])])
         if np.hypot(*(xy - block_pos[:2])) >= min_distance_m:
             return xy

@@ -7,6 +7,7 @@ from numpy.typing import NDArray
 
 from portia_envs.scenes.tabletop import DRAWER_TRAVEL_M, HANDLE_CLOSED_OFFSET_M
 from portia_envs.tasks.base import (
+    SAMPLE_TRIES,
     ArmTask,
     TaskSample,
     describe_side,
@@ -58,7 +59,7 @@ class DrawerTask(ArmTask):
         for key in ("cabinet_x", "cabinet_y", "drawer_friction"):
             objects[OBJECT_PARAMS.index(key)] = rng.uniform(*ranges[key])
         objects[OBJECT_PARAMS.index("cabinet_z")] = 0.0
-        for _ in range(1000):
+        for _ in range(SAMPLE_TRIES):
             start, goal = rng.uniform(*ranges["drawer_start"]), rng.uniform(*ranges["drawer_goal"])
             if abs(goal - start) >= MIN_DRAWER_MOVE_M:
                 return TaskSample(

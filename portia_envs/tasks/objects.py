@@ -1,8 +1,8 @@
 """The objects' parameters a task sets at reset: sizes, mass, friction, colours, the cabinet.
 
 They live in the compiled model (``MjModel``), so changing them needs no recompiling:
-``apply_objects`` writes a parameter vector into the model and refreshes the constants
-MuJoCo derives from it. The vector is part of the env's task state, so ``set_state``
+``ObjectWriter.apply`` writes a parameter vector into the model and refreshes the
+constants MuJoCo derives from it. The vector is part of the env's task state, so ``set_state``
 restores a task's objects exactly.
 """
 

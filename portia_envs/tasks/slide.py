@@ -5,31 +5,21 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.tasks.base import (
-    BLOCK_RANGES,
-    ArmTask,
-    TaskSample,
-    describe_side,
-    draw_block,
-    parked_support_pose,
-    sample_goal_xy,
-)
-from portia_envs.tasks.objects import block_name, default_objects
+from portia_envs.tasks.base import BLOCK_RANGES, describe_side
+from portia_envs.tasks.objects import block_name
+from portia_envs.tasks.push import PushTask
 
 
-class SlideTask(ArmTask):
+class SlideTask(PushTask):
     """Push the block so that it slides on and comes to rest inside the goal sphere.
 
-    The block is slippery (friction 0.1-0.2 against the table) and the goals lie 0.68-0.81 m
-    from the arm's base, past where the gripper reaches at table height (about 0.6 m):
-    the block has to be let go at the right speed.
+    Drawn and scored as ``push``, over other ranges: the block is slippery (friction
+    0.1-0.2 against the table) and the goals lie 0.68-0.81 m from the arm's base, past where
+    the gripper reaches at table height (about 0.6 m), so the block has to be let go at the
+    right speed.
     """
 
     name = "slide"
-    achieved = "block"
-    approach = "block"
-    approach_weight = 0.5
-    keeps_on_table = ("block",)
     default_ranges = {
         **BLOCK_RANGES,
         "block_x": (0.3, 0.38),
@@ -38,13 +28,6 @@ class SlideTask(ArmTask):
         "goal_x": (0.68, 0.8),
         "goal_y": (-0.15, 0.15),
     }
-
-    def draw(self, rng: np.random.Generator, ranges: dict[str, tuple[float, float]]) -> TaskSample:
-        """Draw the block, then a goal on the table in the far ``goal_x`` x ``goal_y`` region."""
-        objects = default_objects()
-        block = draw_block(rng, ranges, objects)
-        xy = sample_goal_xy(rng, ranges, block, min_distance_m=0.1)
-        return TaskSample(np.array([*xy, block[2]]), block, parked_support_pose(), 0.0, objects)
 
     def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
         """Return e.g. "slide the red block to the green target far out on the left"."""
