@@ -329,6 +329,19 @@ class PlanningTeacher:
         return per_step.sum(axis=1)
 
 
+def make_teacher(env: TimePause) -> PlanningTeacher:
+    """Return the planning teacher for a Portia arm env: the harness's ``teacher`` agent.
+
+    Args:
+        env: A ``TimePause`` around an arm env whose task is fixed (the harness makes one
+            per suite task); its family picks the config (``arm_teacher_config``).
+
+    Returns:
+        The teacher, imagining in ``env``.
+    """
+    return PlanningTeacher(env, arm_teacher_config(env.unwrapped.task_name))
+
+
 @dataclass(frozen=True)
 class EpisodeResult:
     """What one teacher episode achieved and what its thinking cost.

@@ -16,10 +16,9 @@ import contextlib
 import importlib.util
 import os
 import sys
-from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import gymnasium
 import imageio.v2 as imageio
@@ -28,13 +27,13 @@ from gymnasium import spaces
 from rich.console import Console
 from rich.progress import Progress
 
+from portia_envs.bench_cli import bench, report, validate
+from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.errors import did_you_mean
 from portia_envs.registration import ENV_SPECS
+from portia_envs.text_table import text_table
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
-# Exit codes: 1 when the machine lacks something, 2 for bad command-line input.
-EXIT_UNAVAILABLE = 1
-EXIT_USAGE = 2
 
 app = typer.Typer(
     help="Portia: MuJoCo robot environments that think slowly with time paused, then act fast.",
@@ -42,6 +41,10 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
+
+app.command()(bench)
+app.command()(validate)
+app.command()(report)
 
 
 class Camera(StrEnum):
@@ -66,7 +69,7 @@ def envs() -> None:
                     str(max_episode_steps),
                 )
             )
-    typer.echo(_table(("id", "observation", "action", "dt (s)", "max steps"), rows))
+    typer.echo(text_table(("id", "observation", "action", "dt (s)", "max steps"), rows))
 
 
 @app.command()
@@ -84,7 +87,7 @@ def suites() -> None:
         )
         for suite in SUITES.values()
     ]
-    typer.echo(_table(("suite", "train", "held out", "held-out axes", "hash"), rows))
+    typer.echo(text_table(("suite", "train", "held out", "held-out axes", "hash"), rows))
 
 
 @app.command()
@@ -101,7 +104,7 @@ def tasks(
     try:
         chosen = get_suite(suite)
     except UnknownSuiteError as error:
-        _fail(str(error), EXIT_USAGE)
+        fail(str(error), EXIT_USAGE)
     rows = []
     for split in SPLITS:
         env = ArmEnv(suite=suite, split=split)
@@ -111,7 +114,7 @@ def tasks(
             rows.append((spec.task_id, split, spec.family, ranges, info["instruction"]))
     typer.echo(f"{chosen.name} (hash {chosen.hash}): {chosen.description}")
     header = ("task", "split", "family", "changed ranges", "instruction (seed 0)")
-    typer.echo(_table(header, rows))
+    typer.echo(text_table(header, rows))
     typer.echo(
         "Ranges not listed are the family's defaults. Units: m, rad for yaws, kg, N for the "
         "drawer's friction; hues run 0-1 (0 red, 0.33 green, 0.67 blue) and wrap."
@@ -149,14 +152,14 @@ def play(
     MUJOCO_GL is already set.
     """
     if env_id not in ENV_SPECS:
-        _fail(
+        fail(
             f"unknown environment id {env_id!r}{did_you_mean(env_id, ENV_SPECS)}; "
             f"known Portia ids: {', '.join(ENV_SPECS)}",
             EXIT_USAGE,
         )
     if out is None:
         if _headless():
-            _fail(
+            fail(
                 "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY are "
                 "unset); pass --out FILE.gif or --out FILE.mp4 to write a video instead",
                 EXIT_UNAVAILABLE,
@@ -215,7 +218,7 @@ def play(
                     f"instruction: {instruction}"
                 )
         except RenderError as error:
-            _fail(str(error), EXIT_UNAVAILABLE)
+            fail(str(error), EXIT_UNAVAILABLE)
     if out is not None:
         typer.echo(f"wrote {n_frames} frames ({n_frames / fps:.2f} s) to {out.resolve()}")
 
@@ -224,20 +227,20 @@ def _check_video_path(out: Path, width: int, height: int) -> None:
     """Exit with a clear message unless a video of this size can be written to ``out``."""
     suffix = out.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
-        _fail(
+        fail(
             f"cannot write {str(out)!r}: unknown video extension {out.suffix or '(none)'!r}; "
             f"accepted: {', '.join(VIDEO_SUFFIXES)}",
             EXIT_USAGE,
         )
     if suffix == ".mp4":
         if width % 2 or height % 2:
-            _fail(
+            fail(
                 f"an .mp4 needs an even --width and --height (H.264 stores colour per 2x2 "
                 f"pixels), got {width}x{height}; pick even sizes or write a .gif",
                 EXIT_USAGE,
             )
         if importlib.util.find_spec("imageio_ffmpeg") is None:
-            _fail(
+            fail(
                 'writing .mp4 needs imageio-ffmpeg: pip install "portia-envs[video]" '
                 "(or write a .gif, which needs nothing more)",
                 EXIT_UNAVAILABLE,
@@ -265,12 +268,6 @@ def _headless() -> bool:
     )
 
 
-def _fail(message: str, exit_code: int) -> NoReturn:
-    """Print ``message`` to stderr and exit with ``exit_code``, without a traceback."""
-    typer.echo(f"Error: {message}", err=True)
-    raise typer.Exit(exit_code)
-
-
 def _describe_observation(space: spaces.Dict) -> str:
     """Return ``key (shape)`` for each key of a Dict observation space."""
     return ", ".join(f"{key} {subspace.shape}" for key, subspace in space.spaces.items())
@@ -279,13 +276,3 @@ def _describe_observation(space: spaces.Dict) -> str:
 def _describe_action(space: spaces.Box) -> str:
     """Return a Box action space's shape and range, such as ``(7,) in [-1, 1]``."""
     return f"{space.shape} in [{space.low.min():g}, {space.high.max():g}]"
-
-
-def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Return ``rows`` under ``header`` as text with left-aligned columns."""
-    lines = [header, ["-" * len(name) for name in header], *rows]
-    widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
-        for line in lines
-    )

@@ -45,3 +45,19 @@ class UnknownSuiteError(PortiaError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class InvalidScoresError(PortiaError, ValueError):
+    """A score matrix of the wrong shape or with non-finite values."""
+
+
+class AgentSpecError(PortiaError, ValueError):
+    """An agent spec (``module:attr``, a file, a built-in name) that does not name an agent."""
+
+
+class RecordsError(PortiaError, ValueError):
+    """An episode-records file that is corrupt, or belongs to another run than the one asked."""
+
+
+class ResultsError(PortiaError, ValueError):
+    """A results file that is unreadable, breaks the schema, or whose scores do not add up."""

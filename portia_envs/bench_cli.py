@@ -1,0 +1,256 @@
+"""The ``portia`` commands that score agents: ``bench``, ``validate`` and ``report``.
+
+Examples::
+
+    portia bench --agent scripted --suite smoke-v0 --out runs/smoke
+    portia bench --agent my_agents:make_agent --suite arm-reach-v0 --out runs/mine
+    portia bench --agent teacher --suite smoke-v0 --track realtime --budget-ms 20 --out runs/rt
+    portia validate runs/smoke/results.json
+    portia report runs/smoke/results.json
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from portia_envs.cli_support import (
+    EXIT_BAD_FILE,
+    EXIT_INTERRUPTED,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
+    fail,
+)
+from portia_envs.errors import AgentSpecError, RecordsError, ResultsError, UnknownSuiteError
+
+DEFAULT_BUDGET_MS = 20.0
+DEFAULT_TIMEOUT_S = 600.0
+
+
+class Track(StrEnum):
+    """The benchmark's tracks."""
+
+    PAUSED = "paused"
+    REALTIME = "realtime"
+
+
+class Backend(StrEnum):
+    """Where episodes run."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Return the seeds a ``--seeds`` value names: ``"3"``, ``"0-4"`` or ``"0,2,7-9"``.
+
+    Raises:
+        ValueError: If it is none of these, names a seed twice, or a range runs backwards.
+    """
+    seeds: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.strip().partition("-")
+        try:
+            first, last = int(low), int(high) if dash else int(low)
+        except ValueError:
+            raise ValueError(
+                f"--seeds takes integers and ranges such as 0, 0-4 or 0,2,7-9; got {text!r}"
+            ) from None
+        if last < first:
+            raise ValueError(f"--seeds range {part.strip()!r} runs backwards")
+        seeds.extend(range(first, last + 1))
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"--seeds names a seed more than once: {text!r}")
+    return seeds
+
+
+def bench(
+    agent: Annotated[
+        str,
+        typer.Option(
+            help="The agent: random, scripted, teacher, module:attribute, or "
+            "path/to/file.py[:attribute] (a factory called with the env)."
+        ),
+    ],
+    suite: Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            file_okay=False, help="Directory for episodes.jsonl and results.json (created)."
+        ),
+    ],
+    track: Annotated[
+        Track, typer.Option(help="paused: the world waits; realtime: it moves while you think.")
+    ] = Track.PAUSED,
+    budget_ms: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help=f"Latency budget per decision, ms (realtime; {DEFAULT_BUDGET_MS:g} if unset).",
+        ),
+    ] = None,
+    clock: Annotated[
+        str,
+        typer.Option(help="What the latency is (realtime): wall (measured), or fixed:MS."),
+    ] = "wall",
+    episodes: Annotated[int, typer.Option(min=1, help="Episodes per task and seed.")] = 10,
+    seeds: Annotated[str, typer.Option(help="Run seeds: 0, 0-4 or 0,2,7-9.")] = "0",
+    workers: Annotated[int, typer.Option(min=1, help="Episodes run in parallel.")] = 1,
+    backend: Annotated[
+        Backend, typer.Option(help='local processes, or ray (pip install "portia-envs[scale]").')
+    ] = Backend.LOCAL,
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster address (--backend ray); unset: a local Ray for the run."),
+    ] = None,
+    timeout_s: Annotated[
+        float,
+        typer.Option(
+            min=0.001, help="Seconds an episode may take before it is recorded as failed."
+        ),
+    ] = DEFAULT_TIMEOUT_S,
+    resume: Annotated[bool, typer.Option(help="Go on with the interrupted run in --out.")] = False,
+) -> None:
+    """Score an agent on every train and held-out task of a suite.
+
+    Runs EPISODES episodes per task and seed in WORKERS processes, records each episode in
+    OUT/episodes.jsonl as it finishes, then writes OUT/results.json (episodes and scores:
+    success rates, normalized scores with bootstrap 95% CIs, IQM, generalization gap,
+    latency compliance) and prints a summary. An interrupted run continues with --resume.
+    """
+    # Deferred: the harness imports MuJoCo and the suites.
+    from portia_envs.harness.agents import resolve_spec
+    from portia_envs.harness.episode import RunConfig
+    from portia_envs.harness.report import summary_table
+    from portia_envs.harness.runner import bench as run_bench
+    from portia_envs.suites import get_suite
+    from portia_envs.suites.reference import StaleReferenceError
+
+    try:
+        seed_list = parse_seeds(seeds)
+        chosen = get_suite(suite)
+        resolved = resolve_spec(agent)
+    except (ValueError, UnknownSuiteError, AgentSpecError) as error:
+        fail(str(error), EXIT_USAGE)
+    realtime = track is Track.REALTIME
+    if not realtime and budget_ms is not None:
+        fail(
+            "--budget-ms applies to --track realtime only; the paused track has no budget",
+            EXIT_USAGE,
+        )
+    if realtime and not _valid_clock(clock):
+        fail(
+            f"unknown --clock {clock!r}; accepted: wall, or fixed:MS (such as fixed:30)", EXIT_USAGE
+        )
+    config = RunConfig(
+        suite=chosen.name,
+        suite_hash=chosen.hash,
+        track=track.value,
+        agent=resolved,
+        budget_ms=(DEFAULT_BUDGET_MS if budget_ms is None else budget_ms) if realtime else None,
+        clock=clock if realtime else None,
+        timeout_s=timeout_s,
+    )
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[failed]} failed"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)
+    counts = {"done": 0, "total": 0, "failed": 0}
+
+    def started(total: int, done: int) -> None:
+        counts.update(done=done, total=total)
+        progress.update(bar, total=total, completed=done)
+
+    def recorded(record: dict) -> None:
+        counts["done"] += 1
+        counts["failed"] += record["status"] != "ok"
+        progress.update(bar, advance=1, failed=counts["failed"])
+
+    try:
+        with progress:
+            results = run_bench(
+                config,
+                agent_spec=agent,
+                episodes=episodes,
+                seeds=seed_list,
+                out_dir=out,
+                workers=workers,
+                backend=backend.value,
+                address=address,
+                resume=resume,
+                on_start=started,
+                on_record=recorded,
+            )
+    except KeyboardInterrupt:
+        fail(
+            f"interrupted: {counts['done']} of {counts['total']} episodes are recorded in "
+            f"{out / 'episodes.jsonl'}; run the same command with --resume to finish",
+            EXIT_INTERRUPTED,
+        )
+    except (RecordsError, AgentSpecError) as error:
+        fail(str(error), EXIT_BAD_FILE if isinstance(error, RecordsError) else EXIT_USAGE)
+    except (StaleReferenceError, ImportError) as error:
+        fail(str(error), EXIT_UNAVAILABLE)
+    typer.echo(summary_table(results))
+    typer.echo(f"wrote {out / 'results.json'}; `portia report {out / 'results.json'}` makes plots")
+
+
+def validate(
+    results_file: Annotated[Path, typer.Argument(help="A results.json written by portia bench.")],
+) -> None:
+    """Check a results file: schema, suite hash, completeness, scores recomputed from episodes."""
+    from portia_envs.results import load_results, validate_results
+
+    try:
+        results = validate_results(load_results(results_file), str(results_file))
+    except ResultsError as error:
+        fail(str(error), EXIT_BAD_FILE)
+    tasks = results["tasks"]
+    typer.echo(
+        f"{results_file}: valid; {len(tasks)} tasks, scores recomputed from the episodes match "
+        f"(train IQM {results['splits']['train']['iqm']['value']:.1f}, held-out IQM "
+        f"{results['splits']['heldout']['iqm']['value']:.1f})"
+    )
+
+
+def report(
+    results_file: Annotated[Path, typer.Argument(help="A results.json written by portia bench.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            file_okay=False, help="Directory for the report; default: report/ beside the file."
+        ),
+    ] = None,
+) -> None:
+    """Print a results file's summary and write an HTML report with plots."""
+    from portia_envs.harness.report import ReportError, summary_table, write_report
+    from portia_envs.results import load_results
+
+    try:
+        results = load_results(results_file)
+        typer.echo(summary_table(results))
+        written = write_report(results, out or results_file.parent / "report")
+    except (ResultsError, ReportError) as error:
+        fail(str(error), EXIT_BAD_FILE)
+    typer.echo("wrote " + ", ".join(str(path) for path in written))
+
+
+def _valid_clock(clock: str) -> bool:
+    """Whether ``clock`` is ``wall`` or ``fixed:MS`` with MS a number >= 0."""
+    kind, _, milliseconds = clock.partition(":")
+    if kind == "wall":
+        return not milliseconds
+    try:
+        return kind == "fixed" and float(milliseconds) >= 0
+    except ValueError:
+        return False

@@ -1,0 +1,1 @@
+"""The scoring harness: run agents over suites, record episodes, compute scores."""

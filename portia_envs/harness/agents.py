@@ -1,0 +1,201 @@
+"""Agent specs: how the harness and the command line name the agent to run.
+
+A spec is one of:
+
+- a built-in name: ``random`` (uniform actions, seeded per episode), ``scripted`` (the
+  scripted experts, ``portia_envs.experts.ScriptedExpert``) or ``teacher`` (the planning
+  teacher, ``baselines.teacher.make_teacher``; needs the ``baselines`` package);
+- ``module:attribute``, such as ``my_agents.reach:make_agent``;
+- a Python file, ``path/to/agent.py:attribute``, or ``path/to/agent.py`` for its
+  ``make_agent``.
+
+The attribute is an agent factory, called with the env the agent will act in (a
+``TimePause`` around the task's env, so a planner may imagine) and returning anything
+``wrappers.adapters.as_agent`` accepts: an agent, a Stable-Baselines3 model or a callable
+``observation -> action``. A class such as ``ScriptedExpert`` is such a factory. An object
+that already has ``act`` and ``reset`` (not a class) is used as it is.
+
+Agents are built by name in each worker process, so nothing but the spec crosses between
+processes and nothing below imports ``baselines``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from portia_envs.errors import AgentSpecError, did_you_mean
+from wrappers.adapters import Agent, as_agent
+
+BUILTIN_AGENTS: dict[str, str] = {
+    "random": "portia_envs.harness.agents:RandomAgent",
+    "scripted": "portia_envs.experts:ScriptedExpert",
+    "teacher": "baselines.teacher:make_teacher",
+}
+# The factory a file spec names when it names none.
+DEFAULT_FILE_ATTRIBUTE = "make_agent"
+
+
+class RandomAgent:
+    """Uniform random actions over a ``Box`` action space, seeded per episode.
+
+    Args:
+        env: The env whose action space is sampled.
+    """
+
+    name = "random"
+
+    def __init__(self, env: gymnasium.Env) -> None:
+        space = env.action_space
+        if not isinstance(space, gymnasium.spaces.Box) or not space.is_bounded():
+            raise AgentSpecError(f"the random agent needs a bounded Box action space, got {space}")
+        self._low, self._high, self._dtype = space.low, space.high, space.dtype
+        self.reset()
+
+    def act(self, observation: Any) -> np.ndarray:
+        """Return a uniform sample of the action space (the observation is not looked at)."""
+        return self._rng.uniform(self._low, self._high).astype(self._dtype)
+
+    def reset(self, seed: int | None = None) -> None:
+        """Restart the generator from ``seed`` (fresh entropy if None)."""
+        self._rng = np.random.default_rng(seed)
+
+
+def resolve_spec(spec: str) -> str:
+    """Return ``spec`` in the form workers load: built-ins expanded, file paths absolute.
+
+    Raises:
+        AgentSpecError: If the spec has none of the accepted forms, or names a missing file.
+    """
+    if not isinstance(spec, str) or not spec.strip():
+        raise AgentSpecError(f"an agent spec must be a non-empty string, got {spec!r}")
+    if spec in BUILTIN_AGENTS:
+        return BUILTIN_AGENTS[spec]
+    path, _, attribute = spec.partition(":") if ":" in spec else (spec, "", "")
+    if path.endswith(".py"):
+        file = Path(path).expanduser().resolve()
+        if not file.is_file():
+            raise AgentSpecError(f"agent file {path!r} (in spec {spec!r}) does not exist")
+        return f"{file}:{attribute or DEFAULT_FILE_ATTRIBUTE}"
+    if not attribute:
+        raise AgentSpecError(
+            f"unknown agent {spec!r}{did_you_mean(spec, BUILTIN_AGENTS)}; accepted: a built-in "
+            f"name ({', '.join(BUILTIN_AGENTS)}), module:attribute, or path/to/file.py[:attribute]"
+        )
+    return spec
+
+
+def load_factory(spec: str) -> Callable[[gymnasium.Env], Any] | Agent:
+    """Import and return what a spec names (resolving it first).
+
+    Raises:
+        AgentSpecError: If the module, file or attribute cannot be loaded.
+    """
+    resolved = resolve_spec(spec)
+    location, _, attribute = resolved.rpartition(":")
+    if location.endswith(".py"):
+        module = _import_file(Path(location), spec)
+    else:
+        try:
+            module = importlib.import_module(location)
+        except ImportError as error:
+            hint = " (pip install -e '.[baselines]')" if location.startswith("baselines") else ""
+            raise AgentSpecError(
+                f"cannot import module {location!r} for agent {spec!r}: {error}{hint}"
+            ) from error
+    try:
+        return getattr(module, attribute)
+    except AttributeError as error:
+        public = [name for name in vars(module) if not name.startswith("_")]
+        raise AgentSpecError(
+            f"module {location!r} has no attribute {attribute!r} (agent {spec!r})"
+            + did_you_mean(attribute, public)
+        ) from error
+
+
+def build_agent(spec: str, env: gymnasium.Env) -> Agent:
+    """Build the agent a spec names, to act in ``env``.
+
+    Args:
+        spec: The agent spec (see the module docstring).
+        env: The env the agent acts in; factories are called with it.
+
+    Returns:
+        The agent.
+
+    Raises:
+        AgentSpecError: If the spec cannot be loaded, or names neither a factory nor an agent.
+        wrappers.adapters.AgentTypeError: If what the factory returns is no agent.
+    """
+    target = load_factory(spec)
+    if inspect.isclass(target) or not callable(getattr(target, "act", None)):
+        if not callable(target):
+            raise AgentSpecError(
+                f"agent {spec!r} names a {type(target).__name__}; accepted: a factory called "
+                f"with the env (a class or function), or an agent object with act and reset"
+            )
+        target = target(env)
+    return as_agent(target)
+
+
+def reset_agent(agent: Agent, seed: int) -> None:
+    """Reset ``agent`` for an episode, passing ``seed`` if its ``reset`` takes one."""
+    try:
+        takes_seed = "seed" in inspect.signature(agent.reset).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        takes_seed = False
+    if takes_seed:
+        agent.reset(seed=seed)
+    else:
+        agent.reset()
+
+
+def describe_agent(spec: str) -> dict[str, str | None]:
+    """Return the spec, the agent's name and its version, for a results file.
+
+    The name is the ``name`` attribute of what the spec names, else its ``__name__`` (a
+    factory's) or class name; the version its ``version`` attribute, else the version of
+    the installed distribution its module belongs to, else None.
+
+    Raises:
+        AgentSpecError: If the spec cannot be loaded.
+    """
+    target = load_factory(spec)
+    name = getattr(target, "name", None) or getattr(target, "__name__", type(target).__name__)
+    version = getattr(target, "version", None)
+    if version is None:
+        module = getattr(target, "__module__", None) or type(target).__module__
+        distributions = importlib.metadata.packages_distributions().get(module.split(".")[0])
+        if distributions:
+            version = importlib.metadata.version(distributions[0])
+    return {"spec": spec, "name": str(name), "version": None if version is None else str(version)}
+
+
+def _import_file(path: Path, spec: str) -> Any:
+    """Import a Python file as a module (once per process), named after its path."""
+    name = "portia_agent_" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    if name in sys.modules:
+        return sys.modules[name]
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise AgentSpecError(f"cannot load {path} as Python (agent {spec!r})")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:
+        del sys.modules[name]
+        raise AgentSpecError(
+            f"importing agent file {path} failed: {type(error).__name__}: {error}"
+        ) from error
+    return module

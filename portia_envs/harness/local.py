@@ -1,0 +1,155 @@
+"""The local backend: episodes in worker processes, each stopped if it outruns its timeout.
+
+Every worker is a fresh Python process (``spawn``), so an agent that crashes its process
+(a segfault, ``os._exit``) or hangs in C code takes down only its worker: the episode is
+recorded as failed, a new worker takes the old one's place and the run goes on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
+
+# Seconds a worker has to stop after being told to, before it is killed.
+_JOIN_S = 5.0
+
+
+@dataclass
+class _Worker:
+    """A worker process, its end of the pipe, and the job it is running (if any)."""
+
+    process: Any
+    conn: Connection
+    ready: bool = False
+    job: EpisodeJob | None = None
+    deadline: float = 0.0
+
+
+def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> Iterator[dict]:
+    """Run ``jobs`` on ``workers`` processes and yield each record as it finishes.
+
+    Records come in the order episodes finish. An episode that runs past
+    ``config.timeout_s`` gets a ``"timeout"`` record and its worker is killed and replaced;
+    a worker that dies mid-episode gives an ``"error"`` record. Closing the generator (or an
+    exception, Ctrl-C included) stops every worker.
+
+    Args:
+        config: The run.
+        jobs: The episodes to run.
+        workers: Worker processes (>= 1).
+
+    Yields:
+        Episode records.
+    """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    pending = deque(jobs)
+    context = multiprocessing.get_context("spawn")
+    pool = [_start(context, config) for _ in range(min(workers, len(pending)))]
+    try:
+        while pending or any(worker.job is not None for worker in pool):
+            for worker in pool:
+                if worker.ready and worker.job is None and pending:
+                    worker.job = pending.popleft()
+                    worker.deadline = time.monotonic() + config.timeout_s
+                    worker.conn.send(worker.job)
+            busy = [worker.deadline for worker in pool if worker.job is not None]
+            timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
+            ready = wait([worker.conn for worker in pool], timeout=timeout)
+            for index, worker in enumerate(pool):
+                if worker.conn in ready:
+                    record = _receive(worker)
+                    if record is None:
+                        worker.ready = True
+                        continue
+                    if record.get("status") == "error" and not worker.process.is_alive():
+                        pool[index] = _start(context, config)
+                    yield record
+                elif worker.job is not None and time.monotonic() >= worker.deadline:
+                    job = worker.job
+                    _kill(worker)
+                    pool[index] = _start(context, config)
+                    yield job.failed(
+                        "timeout",
+                        f"the episode ran past its timeout of {config.timeout_s:g} s "
+                        f"and its worker was stopped",
+                    )
+    finally:
+        for worker in pool:
+            _stop(worker)
+
+
+def _start(context: Any, config: RunConfig) -> _Worker:
+    """Start a worker process for ``config``."""
+    parent, child = context.Pipe()
+    process = context.Process(target=_work, args=(config, child), daemon=True)
+    process.start()
+    child.close()
+    return _Worker(process, parent)
+
+
+def _receive(worker: _Worker) -> dict | None:
+    """Read a worker's message: None for "ready", else the record of the job it ran.
+
+    A worker whose pipe closed mid-job died: its job's record says so.
+    """
+    try:
+        message = worker.conn.recv()
+    except (EOFError, OSError):
+        worker.process.join(_JOIN_S)
+        job, worker.job = worker.job, None
+        worker.ready = False
+        if job is None:
+            raise RuntimeError(
+                f"a worker process exited (code {worker.process.exitcode}) before running "
+                f"anything: check that the agent and suite load in a fresh process"
+            ) from None
+        return job.failed(
+            "error",
+            f"the worker process died during the episode (exit code {worker.process.exitcode})",
+        )
+    if message == "ready":
+        return None
+    worker.job = None
+    return message
+
+
+def _kill(worker: _Worker) -> None:
+    """Kill a worker at once (it outran its timeout) and release its pipe."""
+    worker.process.kill()
+    worker.process.join(_JOIN_S)
+    worker.conn.close()
+
+
+def _stop(worker: _Worker) -> None:
+    """Ask a worker to finish, then kill it if it does not."""
+    if worker.process.is_alive():
+        try:
+            worker.conn.send(None)
+        except (BrokenPipeError, OSError):
+            pass
+        worker.process.join(_JOIN_S if worker.job is None else 0)
+    if worker.process.is_alive():
+        worker.process.kill()
+        worker.process.join(_JOIN_S)
+    worker.conn.close()
+
+
+def _work(config: RunConfig, conn: Connection) -> None:
+    """A worker's main loop: say ready, then run each job sent until told to stop (None)."""
+    runner = EpisodeRunner(config)
+    conn.send("ready")
+    try:
+        while (job := conn.recv()) is not None:
+            conn.send(runner.run(job))
+    except (EOFError, KeyboardInterrupt):
+        pass  # the parent went away or is stopping the run
+    finally:
+        runner.close()

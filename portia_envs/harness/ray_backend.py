@@ -1,0 +1,104 @@
+"""The Ray backend: episodes as Ray tasks on a cluster (``pip install "portia-envs[scale]"``).
+
+Each episode is one Ray task of one CPU; each Ray worker process keeps an
+``EpisodeRunner`` per run, so envs and agents are built once per process and task, as in
+the local backend. At most ``workers`` episodes are in flight. An episode past its
+timeout is cancelled (its worker process killed) and recorded as ``"timeout"``; a task
+whose worker dies is recorded as ``"error"``. Records are those of the local backend,
+whatever machine ran them.
+
+Without an address, a Ray instance is started on this machine for the run, on
+127.0.0.1 and without its dashboard, and shut down after.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
+
+# How a Ray for one run starts here: on loopback only, without its dashboard or log relay.
+LOCAL_RAY_OPTIONS = {
+    "include_dashboard": False,
+    "_node_ip_address": "127.0.0.1",
+    "log_to_driver": False,
+    "configure_logging": False,
+}
+# This process's runners, one per run (a Ray worker process runs many tasks).
+_RUNNERS: dict[RunConfig, EpisodeRunner] = {}
+
+
+def _run_episode(config: RunConfig, job: EpisodeJob) -> dict[str, Any]:
+    """Run one episode in a Ray worker, reusing the process's runner for ``config``."""
+    if config not in _RUNNERS:
+        _RUNNERS[config] = EpisodeRunner(config)
+    return _RUNNERS[config].run(job)
+
+
+def run_ray(
+    config: RunConfig, jobs: list[EpisodeJob], workers: int, address: str | None
+) -> Iterator[dict[str, Any]]:
+    """Run ``jobs`` as Ray tasks, at most ``workers`` at a time; yield records as they finish.
+
+    Args:
+        config: The run.
+        jobs: The episodes to run.
+        workers: Episodes in flight at once (>= 1).
+        address: The cluster to connect to (``ray.init(address=...)``, such as
+            ``"ray://host:10001"`` or ``"auto"``); None starts a local instance.
+
+    Yields:
+        Episode records, in the order they finish.
+
+    Raises:
+        ImportError: If Ray is not installed (the ``scale`` extra).
+    """
+    try:
+        import ray
+    except ImportError as error:
+        raise ImportError('the ray backend needs Ray: pip install "portia-envs[scale]"') from error
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address is None:
+            ray.init(num_cpus=workers, **LOCAL_RAY_OPTIONS)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    remote = ray.remote(num_cpus=1, max_retries=0)(_run_episode)
+    pending = list(reversed(jobs))
+    in_flight: dict[Any, tuple[EpisodeJob, float]] = {}
+    try:
+        while pending or in_flight:
+            while pending and len(in_flight) < workers:
+                job = pending.pop()
+                in_flight[remote.remote(config, job)] = (job, time.monotonic() + config.timeout_s)
+            earliest = min(deadline for _, deadline in in_flight.values())
+            done, _ = ray.wait(
+                list(in_flight), num_returns=1, timeout=max(0.0, earliest - time.monotonic())
+            )
+            for ref in done:
+                job, _ = in_flight.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except ray.exceptions.RayError as error:
+                    yield job.failed(
+                        "error", f"the Ray task failed: {type(error).__name__}: {error}"
+                    )
+            now = time.monotonic()
+            for ref, (job, deadline) in list(in_flight.items()):
+                if now >= deadline:
+                    ray.cancel(ref, force=True)
+                    del in_flight[ref]
+                    yield job.failed(
+                        "timeout",
+                        f"the episode ran past its timeout of {config.timeout_s:g} s and its "
+                        f"Ray task was cancelled",
+                    )
+    finally:
+        for ref in in_flight:
+            ray.cancel(ref, force=True)
+        if started_here:
+            ray.shutdown()

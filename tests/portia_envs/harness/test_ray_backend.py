@@ -1,0 +1,56 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.portia_envs.harness.harness_runs import comparable
+
+# Ray listens on several ports; inside a fresh network namespace only loopback exists, so
+# nothing it opens can be reached from outside this test.
+UNSHARE = ["unshare", "--net", "sh", "-c"]
+
+
+def _isolated_network_available():
+    if shutil.which("unshare") is None:
+        return False
+    probe = subprocess.run([*UNSHARE, "ip link set lo up"], capture_output=True)
+    return probe.returncode == 0
+
+
+@pytest.mark.skipif(
+    not _isolated_network_available(),
+    reason="needs `unshare --net` (root, or user namespaces) to keep Ray off the network",
+)
+def test_the_ray_backend_gives_the_local_backends_results(tmp_path, smoke_results):
+    out = tmp_path / "ray"
+    bench = (
+        f"{sys.executable} -c 'from portia_envs.cli import app; app()' bench --agent scripted "
+        f"--suite smoke-v0 --episodes 2 --workers 2 --backend ray --out {out}"
+    )
+    # What listens while Ray runs as the backend starts it (ss lists listening sockets).
+    probe = tmp_path / "listening.py"
+    probe.write_text(
+        "import subprocess, ray\n"
+        "from portia_envs.harness.ray_backend import LOCAL_RAY_OPTIONS\n"
+        "ray.init(num_cpus=1, **LOCAL_RAY_OPTIONS)\n"
+        "print(subprocess.run(['ss', '-ltnH'], capture_output=True, text=True).stdout)\n"
+        "ray.shutdown()\n"
+    )
+    listening = f"{sys.executable} {probe}"
+    done = subprocess.run(
+        [*UNSHARE, f"ip link set lo up && {bench} && {listening}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = json.loads((out / "results.json").read_text())
+    assert results["run"]["backend"] == "ray"
+    expected = comparable(smoke_results)
+    expected["run"]["backend"] = "ray"
+    assert comparable(results) == expected
+    # While Ray ran, everything listening was on loopback.
+    addresses = [line.split()[3] for line in done.stdout.splitlines() if line.startswith("LISTEN")]
+    assert addresses and all(a.startswith(("127.", "[::1]", "[::ffff:127.")) for a in addresses)

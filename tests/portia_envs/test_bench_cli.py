@@ -1,0 +1,77 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from portia_envs.bench_cli import parse_seeds
+from portia_envs.cli import app
+from portia_envs.results import write_results
+
+runner = CliRunner()
+
+
+def test_seeds_take_numbers_ranges_and_lists():
+    assert parse_seeds("3") == [3]
+    assert parse_seeds("0-2") == [0, 1, 2]
+    assert parse_seeds("0,2,7-9") == [0, 2, 7, 8, 9]
+    with pytest.raises(ValueError, match="integers and ranges"):
+        parse_seeds("a")
+    with pytest.raises(ValueError, match="runs backwards"):
+        parse_seeds("4-1")
+    with pytest.raises(ValueError, match="more than once"):
+        parse_seeds("1,0-2")
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--suite", "smok-v0"], "unknown suite 'smok-v0'"),
+        (["--agent", "scriptd"], "did you mean 'scripted'"),
+        (["--seeds", "x"], "--seeds takes integers"),
+        (["--budget-ms", "20"], "--budget-ms applies to --track realtime only"),
+        (["--track", "realtime", "--clock", "sundial"], "unknown --clock 'sundial'"),
+    ],
+)
+def test_bench_refuses_bad_options_with_exit_code_2(tmp_path, options, message):
+    base = {"--agent": "scripted", "--suite": "smoke-v0", "--out": str(tmp_path)}
+    for flag, value in zip(options[::2], options[1::2], strict=True):
+        base[flag] = value
+    result = runner.invoke(app, ["bench", *[part for item in base.items() for part in item]])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_bench_refuses_to_overwrite_a_run(tmp_path):
+    (tmp_path / "episodes.jsonl").write_text("{}\n")
+    result = runner.invoke(
+        app, ["bench", "--agent", "scripted", "--suite", "smoke-v0", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 3 and "already holds the records" in result.output
+    assert (tmp_path / "episodes.jsonl").read_text() == "{}\n"
+
+
+def test_validate_and_report_a_results_file(tmp_path, smoke_results):
+    path = tmp_path / "results.json"
+    write_results(smoke_results, path)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "valid; 3 tasks, scores recomputed from the episodes match" in result.output
+    result = runner.invoke(app, ["report", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "generalization gap" in result.output
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [
+        "report.html",
+        "splits.png",
+        "tasks.png",
+    ]
+
+
+def test_validate_fails_on_a_tampered_file_with_exit_code_3(tmp_path, smoke_results):
+    path = tmp_path / "results.json"
+    tampered = json.loads(json.dumps(smoke_results))
+    tampered["scores"]["generalization_gap"]["value"] = 50.0
+    write_results(tampered, path)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 3
+    assert "generalization_gap.value is 50.0" in result.output

@@ -1,0 +1,19 @@
+"""Adapters that give policies from elsewhere Portia's agent contract.
+
+An agent is anything with ``act(observation) -> action`` and ``reset()`` (``Agent``).
+``as_agent`` turns what it is given into one: an agent as it is, a Stable-Baselines3 model
+(anything with ``predict``) through ``SB3Agent``, and a plain callable through
+``CallableAgent``::
+
+    from wrappers.adapters import as_agent
+
+    agent = as_agent(lambda observation: env.action_space.sample())
+    agent.reset()
+    action = agent.act(observation)
+"""
+
+from wrappers.adapters.agent import Agent, AgentTypeError, as_agent
+from wrappers.adapters.callable import CallableAgent
+from wrappers.adapters.sb3 import SB3Agent
+
+__all__ = ["Agent", "AgentTypeError", "CallableAgent", "SB3Agent", "as_agent"]
