@@ -1,4 +1,7 @@
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,3 +35,36 @@ def test_readme_lists_every_registered_id():
 
     for env_id in portia_envs.ENV_SPECS:
         assert f"`{env_id}`" in README
+
+
+SHELL_BLOCKS = re.findall(r"```shell\n(.*?)```", README, flags=re.DOTALL)
+# The portia command of this interpreter, whatever is on PATH.
+PORTIA = [sys.executable, "-c", "from portia_envs.cli import app; app()"]
+
+
+def test_readme_shell_commands_run(tmp_path):
+    commands = [line.split() for block in SHELL_BLOCKS for line in block.splitlines() if line]
+    assert commands and all(command[0] == "portia" for command in commands)
+    for command in commands:
+        done = subprocess.run(
+            [*PORTIA, *command[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, (command, done.stderr[-2000:])
+    assert (tmp_path / "runs" / "smoke" / "report" / "report.html").is_file()
+
+
+def test_readme_agent_example_is_benchmarked(tmp_path):
+    block = next(b for b in PYTHON_BLOCKS if b.startswith("# my_agent.py"))
+    (tmp_path / "my_agent.py").write_text(block)
+    command = block.splitlines()[0].removeprefix("# my_agent.py: ").split()
+    assert command[:2] == ["portia", "bench"]
+    done = subprocess.run(
+        [*PORTIA, *command[1:], "--episodes", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "runs" / "mine" / "results.json").read_text())
+    assert all(r["status"] == "ok" for r in results["episodes"])

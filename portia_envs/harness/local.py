@@ -55,32 +55,37 @@ def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> It
     pool = [_start(context, config) for _ in range(min(workers, len(pending)))]
     try:
         while pending or any(worker.job is not None for worker in pool):
-            for worker in pool:
-                if worker.ready and worker.job is None and pending:
-                    worker.job = pending.popleft()
-                    worker.deadline = time.monotonic() + config.timeout_s
-                    worker.conn.send(worker.job)
             busy = [worker.deadline for worker in pool if worker.job is not None]
             timeout = max(0.0, min(busy) - time.monotonic()) if busy else None
             ready = wait([worker.conn for worker in pool], timeout=timeout)
+            finished = []
             for index, worker in enumerate(pool):
                 if worker.conn in ready:
                     record = _receive(worker)
                     if record is None:
                         worker.ready = True
                         continue
-                    if record.get("status") == "error" and not worker.process.is_alive():
+                    if record["status"] == "error" and not worker.process.is_alive():
                         pool[index] = _start(context, config)
-                    yield record
+                    finished.append(record)
                 elif worker.job is not None and time.monotonic() >= worker.deadline:
                     job = worker.job
                     _kill(worker)
                     pool[index] = _start(context, config)
-                    yield job.failed(
-                        "timeout",
-                        f"the episode ran past its timeout of {config.timeout_s:g} s "
-                        f"and its worker was stopped",
+                    finished.append(
+                        job.failed(
+                            "timeout",
+                            f"the episode ran past its timeout of {config.timeout_s:g} s "
+                            f"and its worker was stopped",
+                        )
                     )
+            # Hand out work before handing back records: storing one must not idle a worker.
+            for worker in pool:
+                if worker.ready and worker.job is None and pending:
+                    worker.job = pending.popleft()
+                    worker.deadline = time.monotonic() + config.timeout_s
+                    worker.conn.send(worker.job)
+            yield from finished
     finally:
         for worker in pool:
             _stop(worker)
@@ -104,6 +109,7 @@ def _receive(worker: _Worker) -> dict | None:
         message = worker.conn.recv()
     except (EOFError, OSError):
         worker.process.join(_JOIN_S)
+        worker.conn.close()
         job, worker.job = worker.job, None
         worker.ready = False
         if job is None:

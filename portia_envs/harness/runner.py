@@ -6,6 +6,9 @@ backend (``local`` worker processes, or ``ray``), each record appended to
 records alone and ``DIR/results.json`` is written. ``resume=True`` goes on with a run in
 ``DIR`` that was interrupted, running only the episodes not yet recorded: the results are
 the same as an uninterrupted run's.
+
+Local workers are started with ``spawn``, which imports the calling script afresh in each:
+a script that calls ``bench`` does so under ``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations

@@ -62,3 +62,10 @@ def make_nothing(env):
 
 
 NOT_AN_AGENT = 42
+
+
+def make_sb3(env):
+    """An untrained Stable-Baselines3 PPO model: the harness wraps it in SB3Agent."""
+    from stable_baselines3 import PPO
+
+    return PPO("MultiInputPolicy", env, n_steps=64, seed=0, device="cpu")

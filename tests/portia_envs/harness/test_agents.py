@@ -13,8 +13,8 @@ from portia_envs.harness.agents import (
     reset_agent,
     resolve_spec,
 )
-from tests.portia_envs.harness.harness_runs import FAKE_AGENTS, fake
-from wrappers.adapters import AgentTypeError, CallableAgent
+from tests.portia_envs.harness.harness_runs import FAKE_AGENTS, fake, run
+from wrappers.adapters import AgentTypeError, CallableAgent, SB3Agent
 from wrappers.time_pause import TimePause
 
 
@@ -87,3 +87,14 @@ def test_describe_names_the_agent_and_its_version():
     }
     assert describe_agent("scripted")["name"] == "ScriptedExpert"
     assert describe_agent(fake("Slow")) == {"spec": fake("Slow"), "name": "Slow", "version": None}
+
+
+def test_a_stable_baselines3_model_is_scored_through_its_predict(env, tmp_path):
+    agent = build_agent(fake("make_sb3"), env)
+    assert isinstance(agent, SB3Agent)
+    observation, _ = env.reset(seed=0)
+    agent.reset()
+    assert env.action_space.contains(agent.act(observation))
+    results = run(tmp_path, fake("make_sb3"), episodes=1)
+    assert all(r["status"] == "ok" for r in results["episodes"])
+    assert results["agent"]["name"] == "make_sb3"
