@@ -228,6 +228,8 @@ def _latency_line(results: Mapping[str, Any]) -> str:
     latency = results["scores"].get("latency")
     if latency is None:
         return f"latency: not measured ({results.get('track', 'unknown')} track)"
+    if not latency["decisions"]:
+        return "latency: no decision was measured (every episode failed)"
     return (
         f"latency: {_percent(latency['compliance'])} of {latency['decisions']} decisions "
         f"within the {_ms(latency['budget_ms'])} budget; p50 {latency['p50_ms']:.1f} ms, "

@@ -184,6 +184,11 @@ def test_summary_table_latency(paused, realtime):
     last = summary_table(realtime).splitlines()[-1]
     assert "97%" in last and "20 ms budget" in last
     assert "p50 10.0 ms" in last and "p95 25.0 ms" in last and "max 60.0 ms" in last
+    none = copy.deepcopy(realtime)
+    none["scores"]["latency"].update(decisions=0, within_budget=0, compliance=None)
+    assert summary_table(none).splitlines()[-1] == (
+        "latency: no decision was measured (every episode failed)"
+    )
 
 
 def test_summary_table_counts_failed_episodes(realtime):
