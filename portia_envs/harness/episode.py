@@ -25,7 +25,6 @@ from wrappers.clocks import Clock, FixedLatency, WallClock
 from wrappers.latency_budget import LatencyBudget
 from wrappers.time_pause import TimePause
 
-TRACKS = ("paused", "realtime")
 # The env every suite task runs in (the reference tables were measured in it too).
 SUITE_ENV_ID = "Portia/Arm-v0"
 # Lines of a traceback kept in a failed episode's record.

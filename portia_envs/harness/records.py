@@ -58,7 +58,7 @@ class RecordStore:
         records: The records already in the file.
     """
 
-    def __init__(self, path: Path, header: dict[str, Any], records: list[dict[str, Any]]):
+    def __init__(self, path: Path, header: dict[str, Any], records: list[dict[str, Any]]) -> None:
         self.path = path
         self.header = header
         self.records = records

@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from portia_envs.bench_cli import parse_seeds
@@ -75,3 +77,13 @@ def test_validate_fails_on_a_tampered_file_with_exit_code_3(tmp_path, smoke_resu
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 3
     assert "generalization_gap.value is 50.0" in result.output
+
+
+@given(st.lists(st.integers(0, 10_000), min_size=1, max_size=20, unique=True))
+def test_any_list_of_distinct_seeds_parses_back(seeds):
+    assert parse_seeds(",".join(map(str, seeds))) == seeds
+
+
+@given(st.integers(0, 1000), st.integers(0, 50))
+def test_a_range_of_seeds_is_every_seed_in_it(first, length):
+    assert parse_seeds(f"{first}-{first + length}") == list(range(first, first + length + 1))

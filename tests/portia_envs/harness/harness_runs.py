@@ -6,6 +6,7 @@ from pathlib import Path
 from portia_envs.harness.agents import resolve_spec
 from portia_envs.harness.episode import RunConfig
 from portia_envs.harness.runner import bench
+from portia_envs.results import RUN_SPECIFIC_KEYS
 from portia_envs.suites import get_suite
 
 FAKE_AGENTS = Path(__file__).with_name("fake_agents.py")
@@ -51,7 +52,7 @@ def run(out_dir, agent="scripted", *, episodes=2, seeds=(0,), workers=1, resume=
 def comparable(results):
     """The results without what differs between two runs of one command, nor the workers."""
     results = copy.deepcopy(results)
-    for key in ("created", "hardware", "wall_s"):
+    for key in RUN_SPECIFIC_KEYS:
         results.pop(key)
     results["run"].pop("workers")
     return results

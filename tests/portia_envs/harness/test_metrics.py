@@ -1,5 +1,8 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from portia_envs.errors import InvalidScoresError, PortiaError
 from portia_envs.harness.metrics import (
@@ -291,3 +294,20 @@ def test_bootstrap_intervals_match_rliable():
         width = ours["high"] - ours["low"]
         assert ours["low"] == pytest.approx(cis["a"][0, column], abs=0.05 * width)
         assert ours["high"] == pytest.approx(cis["a"][1, column], abs=0.05 * width)
+
+
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(1, 6), st.integers(1, 4)),
+        elements=st.floats(-1e3, 1e3, allow_nan=False),
+    ),
+    st.integers(0, 2**32 - 1),
+)
+def test_aggregates_and_their_intervals_lie_within_the_scores(scores, seed):
+    low, high = scores.min(), scores.max()
+    for statistic in (iqm, mean_score, median_score):
+        found = interval(scores, statistic, rng=np.random.default_rng(seed), reps=20)
+        tolerance = 1e-9 * max(1.0, abs(low), abs(high))
+        assert low - tolerance <= found["low"] <= found["high"] <= high + tolerance
+        assert low - tolerance <= found["value"] <= high + tolerance
