@@ -10,6 +10,7 @@ workers, interrupted and resumed gives the same records.
 
 from __future__ import annotations
 
+import functools
 import math
 import traceback
 import zlib
@@ -88,7 +89,7 @@ class EpisodeJob:
         """``(task_id, seed, episode)``: what identifies the episode within its run."""
         return (self.task_id, self.seed, self.episode)
 
-    @property
+    @functools.cached_property
     def reset_seed(self) -> int:
         """The env's reset seed: a hash of task, seed and episode (distinct for each)."""
         entropy = [zlib.crc32(self.task_id.encode()), self.seed, self.episode]

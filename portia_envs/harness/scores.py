@@ -12,6 +12,7 @@ order, so the same records always give the same scores.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -73,6 +74,8 @@ def compute_scores(
             (seed, episode) runs.
     """
     rng = np.random.default_rng(seed)
+    # Every interval draws from the one generator, in this fixed order.
+    estimate = functools.partial(metrics.interval, rng=rng, reps=reps, confidence=confidence)
     runs = _runs(suite, records)
     tasks: dict[str, Any] = {}
     splits: dict[str, Any] = {}
@@ -91,16 +94,11 @@ def compute_scores(
                 "failed": sum(r["status"] != "ok" for r in column),
                 "success_rate": float(successes[:, index].mean()),
                 "mean_return": float(np.mean([r["return"] for r in column])),
-                "normalized": _interval(
-                    scores[:, [index]], metrics.mean_score, rng, reps, confidence
-                ),
+                "normalized": estimate(scores[:, [index]], metrics.mean_score),
             }
         splits[split] = {
-            **{
-                name: _interval(scores, statistic, rng, reps, confidence)
-                for name, statistic in AGGREGATES.items()
-            },
-            "success_rate": _interval(successes, metrics.mean_score, rng, reps, confidence),
+            **{name: estimate(scores, statistic) for name, statistic in AGGREGATES.items()},
+            "success_rate": estimate(successes, metrics.mean_score),
         }
         normalized[split] = scores
     gap = metrics.generalization_gap(
@@ -110,7 +108,7 @@ def compute_scores(
         "bootstrap": {"reps": reps, "confidence": confidence, "seed": seed},
         "tasks": tasks,
         "splits": splits,
-        "generalization_gap": _floats(gap),
+        "generalization_gap": gap,
         "latency": None if budget_ms is None else latency_compliance(records, budget_ms),
     }
 
@@ -175,19 +173,3 @@ def _runs(suite: Suite, records: Sequence[Mapping[str, Any]]) -> dict[str, list[
                 f"scores need the same runs on every task"
             )
     return by_task
-
-
-def _interval(
-    scores: NDArray[np.float64],
-    statistic: Callable[[NDArray[np.float64]], float],
-    rng: np.random.Generator,
-    reps: int,
-    confidence: float,
-) -> dict[str, float]:
-    """Return ``statistic`` of ``scores`` with its stratified-bootstrap CI, as floats."""
-    return _floats(metrics.interval(scores, statistic, rng=rng, reps=reps, confidence=confidence))
-
-
-def _floats(interval: Mapping[str, Any]) -> dict[str, float]:
-    """Return an interval's values as plain floats (JSON-ready)."""
-    return {key: float(value) for key, value in interval.items()}
