@@ -4,23 +4,32 @@ For every train and held-out task of the suite, both agents run the same seeded 
 (seeds 0..N-1); the mean returns go into ``portia_envs/suites/reference/<suite>.json``
 with the suite's hash, the configs, success rates, thinking time and the run time.
 
-Usage: ``python scripts/reference_table.py --suite smoke-v0 --episodes 5``
+Usage: ``python scripts/reference_table.py --suite smoke-v0 --episodes 5``; add
+``--tasks pick-place-low stack`` to measure only those tasks again and update the stored
+table (as after a change to one family's teacher config).
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
 from baselines.teacher import PlanningTeacher, arm_teacher_config
-from portia_envs.suites import SPLITS, get_suite
-from portia_envs.suites.reference import REFERENCE_DIR, ReferenceTable
+from portia_envs.suites import SPLITS, Suite, TaskSpec, get_suite
+from portia_envs.suites.reference import (
+    REFERENCE_DIR,
+    ReferenceTable,
+    StaleReferenceError,
+    load_reference,
+)
 from wrappers.time_pause import TimePause
 
 
@@ -53,64 +62,140 @@ def teacher_episode(
     return total, bool(info["is_success"]), float(np.mean(think))
 
 
+def measure_task(suite: Suite, split: str, spec: TaskSpec, seeds: list[int]) -> dict[str, Any]:
+    """Run the random agent and the teacher on one task's seeded episodes and print a line.
+
+    Returns:
+        The task's mean ``returns`` and ``success`` per agent, the teacher's mean thinking
+        seconds per decision (``think_s``) and the wall ``seconds`` the task took.
+    """
+    started = time.perf_counter()
+    kwargs = {"suite": suite.name, "split": split, "task": spec.task_id}
+    plain = gymnasium.make("Portia/Arm-v0", **kwargs)
+    random_runs = [random_episode(plain, seed) for seed in seeds]
+    paused = TimePause(gymnasium.make("Portia/Arm-v0", **kwargs), nthread=2)
+    teacher = PlanningTeacher(paused, arm_teacher_config(spec.family))
+    teacher_runs = [teacher_episode(paused, teacher, seed) for seed in seeds]
+    measured = {
+        "returns": {
+            "random": float(np.mean([r for r, _ in random_runs])),
+            "teacher": float(np.mean([r for r, _, _ in teacher_runs])),
+        },
+        "success": {
+            "random": float(np.mean([s for _, s in random_runs])),
+            "teacher": float(np.mean([s for _, s, _ in teacher_runs])),
+        },
+        "think_s": float(np.mean([t for _, _, t in teacher_runs])),
+        "seconds": time.perf_counter() - started,
+    }
+    print(
+        f"{spec.task_id:22s} {split:8s} random {measured['returns']['random']:9.2f} "
+        f"teacher {measured['returns']['teacher']:9.2f} "
+        f"(success {measured['success']['teacher']:.0%}, "
+        f"{measured['think_s']:.3f} s thinking per decision)",
+        flush=True,
+    )
+    return measured
+
+
+def tasks_to_measure(
+    suite: Suite, names: list[str] | None, stored: ReferenceTable | None, episodes: int
+) -> list[tuple[str, TaskSpec]]:
+    """Return the (split, task) pairs to measure: all of them, or the ones named.
+
+    Measuring only some tasks updates the stored table, so the rest must stay valid: the
+    stored table must exist for the current suite hash with the same episodes, and every
+    family whose teacher config changed since must have all its tasks measured again.
+
+    Raises:
+        SystemExit: With the reason, if the named tasks cannot update the stored table.
+    """
+    pairs = [(split, spec) for split in SPLITS for spec in suite.tasks(split)]
+    if names is None:
+        return pairs
+    known = {spec.task_id for _, spec in pairs}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        raise SystemExit(f"{suite.name} has no task {unknown}; its tasks: {sorted(known)}")
+    if stored is None:
+        raise SystemExit(f"--tasks updates a stored table, and {suite.name} has none valid")
+    if stored.details["episodes"] != episodes:
+        raise SystemExit(
+            f"the stored table has {stored.details['episodes']} episodes per task; "
+            f"update it with --episodes {stored.details['episodes']} or remeasure every task"
+        )
+    for split, spec in pairs:
+        if spec.task_id not in names and stored_config(stored, spec.family) != teacher_config(
+            spec.family
+        ):
+            raise SystemExit(
+                f"the teacher config of {spec.family} changed since the table was made: "
+                f"measure all its tasks again (task {spec.task_id} of {split} is missing)"
+            )
+    return [(split, spec) for split, spec in pairs if spec.task_id in names]
+
+
+def teacher_config(family: str) -> dict[str, Any]:
+    """Return the teacher config of a family as the table stores it (JSON types)."""
+    return json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family))))
+
+
+def stored_config(table: ReferenceTable, family: str) -> dict[str, Any] | None:
+    """Return the teacher config a stored table records for a family, if any."""
+    return table.details.get("teacher_config", {}).get(family)
+
+
 def main() -> None:
-    """Measure and store the reference table of one suite."""
+    """Measure a suite's reference table, or some of its tasks, and store it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", required=True, help="suite name, e.g. smoke-v0")
     parser.add_argument("--episodes", type=int, default=5, help="episodes per task and agent")
     parser.add_argument("--out", type=Path, default=REFERENCE_DIR, help="directory to write to")
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        help="measure only these tasks and update the stored table (default: every task)",
+    )
     args = parser.parse_args()
 
     suite = get_suite(args.suite)
     seeds = list(range(args.episodes))
+    try:
+        stored = load_reference(suite, args.out)
+    except StaleReferenceError:
+        stored = None
+    pairs = tasks_to_measure(suite, args.tasks, stored, args.episodes)
     started = time.perf_counter()
-    returns, success, think_s = {}, {}, {}
-    for split in SPLITS:
-        for spec in suite.tasks(split):
-            kwargs = {"suite": suite.name, "split": split, "task": spec.task_id}
-            plain = gymnasium.make("Portia/Arm-v0", **kwargs)
-            random_runs = [random_episode(plain, seed) for seed in seeds]
-            paused = TimePause(gymnasium.make("Portia/Arm-v0", **kwargs), nthread=2)
-            teacher = PlanningTeacher(paused, arm_teacher_config(spec.family))
-            teacher_runs = [teacher_episode(paused, teacher, seed) for seed in seeds]
-            returns[spec.task_id] = {
-                "random": float(np.mean([r for r, _ in random_runs])),
-                "teacher": float(np.mean([r for r, _, _ in teacher_runs])),
-            }
-            success[spec.task_id] = {
-                "random": float(np.mean([s for _, s in random_runs])),
-                "teacher": float(np.mean([s for _, s, _ in teacher_runs])),
-            }
-            think_s[spec.task_id] = float(np.mean([t for _, _, t in teacher_runs]))
-            print(
-                f"{spec.task_id:22s} {split:8s} random {returns[spec.task_id]['random']:9.2f} "
-                f"teacher {returns[spec.task_id]['teacher']:9.2f} "
-                f"(success {success[spec.task_id]['teacher']:.0%}, "
-                f"{think_s[spec.task_id]:.3f} s thinking per decision)",
-                flush=True,
-            )
+    measured = {spec.task_id: measure_task(suite, split, spec, seeds) for split, spec in pairs}
     seconds = time.perf_counter() - started
-    table = ReferenceTable(
-        suite=suite.name,
-        suite_hash=suite.hash,
-        returns=returns,
-        details={
-            "episodes": args.episodes,
-            "seeds": seeds,
-            "random_agent": "uniform actions in [-1, 1] from numpy default_rng(seed)",
-            "teacher_config": {
-                family: dataclasses.asdict(arm_teacher_config(family))
-                for family in sorted({spec.family for spec in suite.train + suite.heldout})
-            },
-            "success_rate": success,
-            "teacher_think_s_per_decision": think_s,
-            "run_seconds": round(seconds, 1),
-        },
-    )
+    details: dict[str, Any] = {
+        "episodes": args.episodes,
+        "seeds": seeds,
+        "random_agent": "uniform actions in [-1, 1] from numpy default_rng(seed)",
+        "success_rate": {},
+        "teacher_think_s_per_decision": {},
+        "teacher_config": {},
+        "run_seconds": round(seconds, 1),
+    }
+    returns: dict[str, dict[str, float]] = {}
+    if args.tasks is not None and stored is not None:
+        details |= stored.details
+        returns |= stored.returns
+        details["updates"] = [
+            *stored.details.get("updates", []),
+            {"tasks": sorted(measured), "run_seconds": round(seconds, 1)},
+        ]
+    for task_id, result in measured.items():
+        returns[task_id] = result["returns"]
+        details["success_rate"][task_id] = result["success"]
+        details["teacher_think_s_per_decision"][task_id] = result["think_s"]
+    for family in sorted({spec.family for _, spec in pairs}):
+        details["teacher_config"][family] = teacher_config(family)
+    table = ReferenceTable(suite.name, suite.hash, returns, details)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{suite.name}.json"
     path.write_text(table.to_json())
-    print(f"wrote {path} in {seconds:.0f} s")
+    print(f"wrote {path}: {len(measured)} tasks measured in {seconds:.0f} s")
 
 
 if __name__ == "__main__":

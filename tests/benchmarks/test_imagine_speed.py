@@ -3,8 +3,11 @@
 ``TimePause.imagine`` (native rollout, observations and batched rewards included) against
 raw ``mujoco.rollout`` of the same controls from the same state with as many threads, and
 against a Python loop of ``mj_step``, one call per physics step. Rounds alternate and the
-fastest of each counts. ``pytest tests/benchmarks --benchmark-enable -s`` measures and
-checks the targets (see conftest.py).
+fastest of each counts. On one thread physics is nearly all of the loop's time, so even raw
+``mujoco.rollout`` is only a little faster than the loop (reported as
+``raw_rollout_vs_python_loop``); the 1.2x target over the loop is asserted on two threads.
+``pytest tests/benchmarks --benchmark-enable -s`` measures and checks the targets (see
+conftest.py).
 """
 
 import time
@@ -92,6 +95,8 @@ def test_imagine_keeps_up_with_raw_rollout(benchmark, measuring, rounds, paused,
         "python_loop_physics_steps_per_s": physics_steps / best_loop,
         "imagine_vs_raw_rollout": best_raw / best_imagine,
         "imagine_vs_python_loop": best_loop / best_imagine,
+        # The ceiling of the ratio above: no wrapper of mujoco.rollout beats rollout itself.
+        "raw_rollout_vs_python_loop": best_loop / best_raw,
     }
     benchmark.extra_info.update(report)
     print()
