@@ -30,7 +30,7 @@ from rich.progress import Progress
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.errors import did_you_mean
-from portia_envs.registration import ENV_SPECS
+from portia_envs.registration import DETOUR_SPECS, ENV_SPECS
 from portia_envs.text_table import text_table
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
@@ -58,7 +58,7 @@ class Camera(StrEnum):
 def envs() -> None:
     """List every Portia id with its spaces, control period dt and time limit."""
     rows = []
-    for env_id, (_, max_episode_steps) in ENV_SPECS.items():
+    for env_id, (_, max_episode_steps) in {**ENV_SPECS, **DETOUR_SPECS}.items():
         with gymnasium.make(env_id) as env:
             rows.append(
                 (
@@ -268,11 +268,15 @@ def _headless() -> bool:
     )
 
 
-def _describe_observation(space: spaces.Dict) -> str:
-    """Return ``key (shape)`` for each key of a Dict observation space."""
-    return ", ".join(f"{key} {subspace.shape}" for key, subspace in space.spaces.items())
+def _describe_observation(space: spaces.Space) -> str:
+    """Return ``key (shape)`` for each key of a Dict observation space, else its shape."""
+    if isinstance(space, spaces.Dict):
+        return ", ".join(f"{key} {subspace.shape}" for key, subspace in space.spaces.items())
+    return str(space.shape)
 
 
-def _describe_action(space: spaces.Box) -> str:
-    """Return a Box action space's shape and range, such as ``(7,) in [-1, 1]``."""
+def _describe_action(space: spaces.Space) -> str:
+    """Return a Box's shape and range, such as ``(7,) in [-1, 1]``, or ``Discrete(n)``."""
+    if isinstance(space, spaces.Discrete):
+        return f"Discrete({space.n})"
     return f"{space.shape} in [{space.low.min():g}, {space.high.max():g}]"

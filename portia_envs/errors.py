@@ -61,3 +61,7 @@ class RecordsError(PortiaError, ValueError):
 
 class ResultsError(PortiaError, ValueError):
     """A results file that is unreadable, breaks the schema, or whose scores do not add up."""
+
+
+class InvalidParameterError(PortiaError, ValueError):
+    """An environment argument or reset option outside the values it accepts."""

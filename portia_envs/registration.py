@@ -24,6 +24,14 @@ FAMILY_ENV_IDS: dict[str, str] = {
     str(kwargs["task"]): env_id for env_id, (kwargs, _) in ENV_SPECS.items() if "task" in kwargs
 }
 
+DETOUR_ENTRY_POINT = "portia_envs.detour.env:DetourEnv"
+DETOUR_VECTOR_ENTRY_POINT = "portia_envs.detour.vector:DetourVectorEnv"
+# Detour (2D, numba): id -> (keyword arguments, max_episode_steps). A step is 0.1 s.
+DETOUR_SPECS: dict[str, tuple[dict[str, object], int]] = {
+    "Portia/Detour-v0": ({"action_type": "continuous"}, 200),
+    "Portia/DetourDiscrete-v0": ({"action_type": "discrete"}, 200),
+}
+
 
 def register_envs() -> None:
     """Register every Portia id with Gymnasium (idempotent)."""
@@ -32,6 +40,15 @@ def register_envs() -> None:
             register(
                 env_id,
                 entry_point=ARM_ENTRY_POINT,
+                kwargs=kwargs,
+                max_episode_steps=max_episode_steps,
+            )
+    for env_id, (kwargs, max_episode_steps) in DETOUR_SPECS.items():
+        if env_id not in registry:
+            register(
+                env_id,
+                entry_point=DETOUR_ENTRY_POINT,
+                vector_entry_point=DETOUR_VECTOR_ENTRY_POINT,
                 kwargs=kwargs,
                 max_episode_steps=max_episode_steps,
             )

@@ -35,6 +35,11 @@ def test_envs_lists_every_id_with_spaces_dt_and_time_limit():
             assert key_and_shape in line
         assert "(7,) in [-1, 1]" in line
         assert line.split()[-2:] == ["0.04", str(max_episode_steps)]
+    (continuous,) = [line for line in lines if line.split()[0] == "Portia/Detour-v0"]
+    assert "(105,)" in continuous and "(3,) in [-1, 1]" in continuous
+    assert continuous.split()[-2:] == ["0.1", "200"]
+    (discrete,) = [line for line in lines if line.split()[0] == "Portia/DetourDiscrete-v0"]
+    assert "Discrete(9)" in discrete
 
 
 @pytest.fixture(scope="module")
