@@ -4,6 +4,7 @@
 ``gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point")`` steps N
 worlds in one compiled call. Modules: ``config`` (constants, difficulties), ``levels``
 (generation), ``search`` (breadth-first search), ``world`` (physics and observations),
-``env`` and ``vector`` (the Gymnasium envs), ``planner`` (the teacher), ``render``
-(pygame), ``suite`` (train and held-out levels). Importing this package compiles nothing.
+``worlds`` (a batch of world states and levels, behind both envs), ``env`` and ``vector``
+(the Gymnasium envs), ``planner`` (the teacher), ``render`` (pygame), ``suite`` (train and
+held-out levels). Importing this package compiles nothing.
 """

@@ -12,20 +12,16 @@ from gymnasium import spaces
 from gymnasium.utils import seeding
 from numpy.typing import NDArray
 
-from portia_envs.detour.config import WALL, LevelConfig
-from portia_envs.detour.levels import load_level
+from portia_envs.detour.config import WALL
 from portia_envs.detour.search import distance_field
-from portia_envs.detour.suite import DetourSuite, get_detour_suite
 from portia_envs.detour.world import (
     BODY_SIZE,
     DISCRETE_ACTIONS,
     OBS_SIZE,
     REWARD_TERMS,
-    observe,
     rollout_batch,
-    start_episodes,
-    step_batch,
 )
+from portia_envs.detour.worlds import Worlds
 from portia_envs.errors import InvalidActionError, InvalidParameterError, InvalidStateError
 
 ACTION_TYPES = ("continuous", "discrete")
@@ -93,24 +89,6 @@ def to_motion(actions: Any, discrete: bool, leading: tuple[int, ...]) -> NDArray
             f"actions contain NaN or infinite values: {array}; all must be finite"
         )
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float64)
-
-
-def resolve_levels(
-    suite: str, split: str, difficulty: str | None, **overrides: Any
-) -> tuple[DetourSuite, LevelConfig, int, int]:
-    """Return the suite, the level config and ``(first seed, count)`` of the split's levels.
-
-    Raises:
-        UnknownSuiteError: For an unknown suite or split.
-        UnknownTaskError: For an unknown difficulty.
-        InvalidParameterError: For an override out of range.
-    """
-    spec = get_detour_suite(suite)
-    low, count = spec.levels(split)
-    config = LevelConfig.from_difficulty(
-        spec.difficulty if difficulty is None else difficulty, **overrides
-    )
-    return spec, config, low, count
 
 
 def stream_of(seed: int | None) -> tuple[np.random.Generator, np.uint64]:
@@ -185,28 +163,13 @@ class DetourEnv(gymnasium.Env):
                 f"unknown render_mode {render_mode!r}; accepted: None, {', '.join(RENDER_MODES)}"
             )
         self.action_space, self.observation_space = detour_spaces(action_type)
-        spec = get_detour_suite(suite)
-        self.suite, self.config, self._level_low, self._level_count = resolve_levels(
-            suite,
-            split,
-            difficulty,
-            size=spec.size if size is None else size,
-            maze_density=maze_density,
-            gap_width=gap_width,
-        )
+        self._worlds = Worlds(1, suite, split, difficulty, maze_density, gap_width, size)
+        self.suite, self.config = self._worlds.suite, self._worlds.config
         self.split = split
         self.render_mode = render_mode
         self.cell_px = cell_px
         self.planned_path: NDArray[np.float64] | None = None
         self._discrete = action_type == "discrete"
-        n = self.config.size
-        self._grid = np.zeros((1, n, n), dtype=np.int8)
-        self._dist = np.zeros((1, n, n), dtype=np.int32)
-        self._body = np.zeros((1, BODY_SIZE))
-        self._levels = np.zeros(1, dtype=np.int64)
-        self._streams = np.zeros(1, dtype=np.uint64)
-        self._elapsed = np.zeros(1, dtype=np.int64)
-        self._obs = np.zeros((1, OBS_SIZE), dtype=np.float32)
         self._seeded = False
         self._renderer: Any = None
 
@@ -218,19 +181,19 @@ class DetourEnv(gymnasium.Env):
     @property
     def level(self) -> int:
         """The seed of the level being played."""
-        return int(self._levels[0])
+        return int(self._worlds.levels[0])
 
     @property
     def grid(self) -> NDArray[np.int8]:
         """The level, ``(size, size)`` of ``FLOOR``, ``WALL``, ``GAP`` (a read-only view)."""
-        view = self._grid[0].view()
+        view = self._worlds.grid[0].view()
         view.flags.writeable = False
         return view
 
     @property
     def body(self) -> NDArray[np.float64]:
         """``(x, y, vx, vy, air, prey_x, prey_y)`` in cells (a copy)."""
-        return self._body[0].copy()
+        return self._worlds.body[0].copy()
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -248,43 +211,17 @@ class DetourEnv(gymnasium.Env):
                 f"unknown reset option(s) {unknown}; accepted: {', '.join(_RESET_OPTIONS)}"
             )
         if seed is not None or not self._seeded:
-            self._streams[0] = self.np_random.integers(0, 2**63, dtype=np.uint64)
+            self._worlds.streams[0] = self.np_random.integers(0, 2**63, dtype=np.uint64)
             self._seeded = True
-        config = self.config
         if "level" in options:
-            level = self._check_level(options["level"])
-            self._levels[0] = level
-            load_level(
-                level,
-                config.maze_density,
-                config.gap_width,
-                config.gap_chance,
-                self._grid[0],
-                self._dist[0],
-                self._body[0],
-            )
-            observe(self._grid[0], self._body[0], self._obs[0])
+            obs = self._worlds.load(0, self._check_level(options["level"]))
         else:
-            start_episodes(
-                np.ones(1, dtype=np.bool_),
-                self._grid,
-                self._dist,
-                self._body,
-                self._levels,
-                self._streams,
-                self._level_low,
-                self._level_count,
-                config.maze_density,
-                config.gap_width,
-                config.gap_chance,
-                self._obs,
-            )
-        self._elapsed[0] = 0
+            obs = self._worlds.start(np.ones(1, dtype=np.bool_))[0]
         self.planned_path = None
         if self.render_mode == "human":
             self.render()
         info = {"is_success": False, **dict.fromkeys(REWARD_TERMS, 0.0)}
-        return self._obs[0].copy(), {**info, **self._episode_info()}
+        return obs, {**info, **self._episode_info()}
 
     def step(self, action: Any) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
         """Advance one step.
@@ -293,33 +230,8 @@ class DetourEnv(gymnasium.Env):
             InvalidActionError: On a wrong shape or dtype, NaN, infinity or unknown index.
         """
         motion = to_motion(action, self._discrete, ()).reshape(1, 3)
-        reward = np.zeros(1)
-        terminated = np.zeros(1, dtype=np.bool_)
-        truncated = np.zeros(1, dtype=np.bool_)
-        success = np.zeros(1, dtype=np.bool_)
-        terms = np.zeros((1, len(REWARD_TERMS)))
-        config = self.config
-        step_batch(
-            motion,
-            self._grid,
-            self._dist,
-            self._body,
-            self._levels,
-            self._streams,
-            self._elapsed,
-            np.zeros(1, dtype=np.bool_),
-            _NO_LIMIT,
-            self._level_low,
-            self._level_count,
-            config.maze_density,
-            config.gap_width,
-            config.gap_chance,
-            self._obs,
-            reward,
-            terminated,
-            truncated,
-            success,
-            terms,
+        obs, reward, terminated, _, success, terms = self._worlds.step(
+            motion, np.zeros(1, dtype=np.bool_), _NO_LIMIT
         )
         info = {
             "is_success": bool(success[0]),
@@ -328,7 +240,7 @@ class DetourEnv(gymnasium.Env):
         }
         if self.render_mode == "human":
             self.render()
-        return self._obs[0].copy(), float(reward[0]), bool(terminated[0]), False, info
+        return obs[0], float(reward[0]), bool(terminated[0]), False, info
 
     def rollout(self, actions: Any, *, nthread: int = 1) -> dict[str, NDArray]:
         """Roll out open-loop action sequences from the current state, the env untouched.
@@ -367,9 +279,9 @@ class DetourEnv(gymnasium.Env):
 
         def run(lo: int, hi: int) -> None:
             rollout_batch(
-                self._grid[0],
-                self._dist[0],
-                self._body[0],
+                self._worlds.grid[0],
+                self._worlds.dist[0],
+                self._worlds.body[0],
                 motion[lo:hi],
                 out["observation"][lo:hi],
                 out["reward"][lo:hi],
@@ -395,8 +307,10 @@ class DetourEnv(gymnasium.Env):
         continues the episode bit-identically. The level stream (used at reset) is not part
         of it, nor is the time limit's step count.
         """
-        n = self.config.size
-        return np.concatenate([[n, self._levels[0]], self._body[0], self._grid[0].ravel()])
+        worlds = self._worlds
+        return np.concatenate(
+            [[self.config.size, worlds.levels[0]], worlds.body[0], worlds.grid[0].ravel()]
+        )
 
     def set_state(self, state: Any) -> None:
         """Restore a state returned by ``get_state``.
@@ -420,11 +334,11 @@ class DetourEnv(gymnasium.Env):
         inside = all(0 < v < n for v in (x, y, px, py))
         if not inside or grid.reshape(n, n)[int(y), int(x)] == WALL:
             raise InvalidStateError(f"state puts the spider or the prey outside a {n}x{n} level")
-        self._levels[0] = int(state[1])
-        self._body[0] = body
-        self._grid[0] = grid.reshape(n, n).astype(np.int8)
-        distance_field(self._grid[0], int(py), int(px), self._dist[0])
-        observe(self._grid[0], self._body[0], self._obs[0])
+        worlds = self._worlds
+        worlds.levels[0] = int(state[1])
+        worlds.body[0] = body
+        worlds.grid[0] = grid.reshape(n, n).astype(np.int8)
+        distance_field(worlds.grid[0], int(py), int(px), worlds.dist[0])
 
     def set_planned_path(self, points: Any) -> None:
         """Show a planned path when rendering: ``(k, 2)`` points ``(x, y)`` in cells, or None."""
@@ -439,7 +353,7 @@ class DetourEnv(gymnasium.Env):
             from portia_envs.detour.render import DetourRenderer
 
             self._renderer = DetourRenderer(self.config.size, cell_px=self.cell_px)
-        frame = self._renderer.draw(self._grid[0], self._body[0], self.planned_path)
+        frame = self._renderer.draw(self._worlds.grid[0], self._worlds.body[0], self.planned_path)
         if self.render_mode == "human":
             self._renderer.show(self.metadata["render_fps"])
             return None
@@ -453,7 +367,7 @@ class DetourEnv(gymnasium.Env):
 
     def _check_level(self, level: Any) -> int:
         """Return ``level`` if it is an int seed of this env's split."""
-        low, count = self._level_low, self._level_count
+        low, count = self._worlds.level_low, self._worlds.level_count
         if isinstance(level, bool) or not isinstance(level, int | np.integer):
             raise InvalidParameterError(f"options['level'] must be an int, got {level!r}")
         if not low <= level < low + count:

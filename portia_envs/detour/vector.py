@@ -10,16 +10,9 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from numpy.typing import NDArray
 
-from portia_envs.detour.env import (
-    RENDER_MODES,
-    DetourEnv,
-    detour_spaces,
-    resolve_levels,
-    stream_of,
-    to_motion,
-)
-from portia_envs.detour.suite import get_detour_suite
-from portia_envs.detour.world import BODY_SIZE, OBS_SIZE, REWARD_TERMS, start_episodes, step_batch
+from portia_envs.detour.env import RENDER_MODES, DetourEnv, detour_spaces, stream_of, to_motion
+from portia_envs.detour.world import REWARD_TERMS
+from portia_envs.detour.worlds import Worlds
 from portia_envs.errors import InvalidParameterError
 
 DEFAULT_MAX_EPISODE_STEPS = 200
@@ -85,15 +78,8 @@ class DetourVectorEnv(VectorEnv):
                 f"unknown render_mode {render_mode!r} for the vector env; accepted: None, "
                 f"rgb_array ({', '.join(RENDER_MODES)} on a single env)"
             )
-        spec = get_detour_suite(suite)
-        self.suite, self.config, self._level_low, self._level_count = resolve_levels(
-            suite,
-            split,
-            difficulty,
-            size=spec.size if size is None else size,
-            maze_density=maze_density,
-            gap_width=gap_width,
-        )
+        self._worlds = Worlds(num_envs, suite, split, difficulty, maze_density, gap_width, size)
+        self.suite, self.config = self._worlds.suite, self._worlds.config
         self.num_envs = num_envs
         self.max_episode_steps = max_episode_steps
         self.render_mode = render_mode
@@ -102,13 +88,6 @@ class DetourVectorEnv(VectorEnv):
         self.action_space = batch_space(self.single_action_space, num_envs)
         self.observation_space = batch_space(self.single_observation_space, num_envs)
         self._discrete = action_type == "discrete"
-        n = self.config.size
-        self._grid = np.zeros((num_envs, n, n), dtype=np.int8)
-        self._dist = np.zeros((num_envs, n, n), dtype=np.int32)
-        self._body = np.zeros((num_envs, BODY_SIZE))
-        self._levels = np.zeros(num_envs, dtype=np.int64)
-        self._streams = np.zeros(num_envs, dtype=np.uint64)
-        self._elapsed = np.zeros(num_envs, dtype=np.int64)
         self._autoreset = np.zeros(num_envs, dtype=np.bool_)
         self._all = np.ones(num_envs, dtype=np.bool_)
         self._renderer: Any = None
@@ -142,26 +121,10 @@ class DetourVectorEnv(VectorEnv):
                     f"seed must be None, an int or {self.num_envs} ints, got {len(seeds)}"
                 )
         for i, world_seed in enumerate(seeds):
-            rng, self._streams[i] = stream_of(world_seed)
+            rng, self._worlds.streams[i] = stream_of(world_seed)
             if i == 0:
                 self._np_random, self._np_random_seed = rng, world_seed
-        config = self.config
-        obs = np.empty((self.num_envs, OBS_SIZE), dtype=np.float32)
-        start_episodes(
-            self._all,
-            self._grid,
-            self._dist,
-            self._body,
-            self._levels,
-            self._streams,
-            self._level_low,
-            self._level_count,
-            config.maze_density,
-            config.gap_width,
-            config.gap_chance,
-            obs,
-        )
-        self._elapsed[:] = 0
+        obs = self._worlds.start(self._all)
         self._autoreset[:] = False
         success = np.zeros(self.num_envs, dtype=np.bool_)
         return obs, self._info(success, np.zeros((self.num_envs, len(REWARD_TERMS))))
@@ -180,35 +143,8 @@ class DetourVectorEnv(VectorEnv):
             InvalidActionError: On a wrong shape or dtype, NaN, infinity or unknown index.
         """
         motion = to_motion(actions, self._discrete, (self.num_envs,))
-        n = self.num_envs
-        obs = np.empty((n, OBS_SIZE), dtype=np.float32)
-        reward = np.empty(n)
-        terminated = np.empty(n, dtype=np.bool_)
-        truncated = np.empty(n, dtype=np.bool_)
-        success = np.empty(n, dtype=np.bool_)
-        terms = np.empty((n, len(REWARD_TERMS)))
-        config = self.config
-        step_batch(
-            motion,
-            self._grid,
-            self._dist,
-            self._body,
-            self._levels,
-            self._streams,
-            self._elapsed,
-            self._autoreset,
-            self.max_episode_steps,
-            self._level_low,
-            self._level_count,
-            config.maze_density,
-            config.gap_width,
-            config.gap_chance,
-            obs,
-            reward,
-            terminated,
-            truncated,
-            success,
-            terms,
+        obs, reward, terminated, truncated, success, terms = self._worlds.step(
+            motion, self._autoreset, self.max_episode_steps
         )
         return obs, reward, terminated, truncated, self._info(success, terms)
 
@@ -222,7 +158,8 @@ class DetourVectorEnv(VectorEnv):
 
             self._renderer = DetourRenderer(self.config.size, cell_px=self.cell_px)
         return tuple(
-            self._renderer.draw(self._grid[i], self._body[i], None) for i in range(self.num_envs)
+            self._renderer.draw(self._worlds.grid[i], self._worlds.body[i], None)
+            for i in range(self.num_envs)
         )
 
     def close_extras(self, **kwargs: Any) -> None:
@@ -233,7 +170,7 @@ class DetourVectorEnv(VectorEnv):
 
     def _info(self, success: NDArray[np.bool_], terms: NDArray[np.float64]) -> dict[str, Any]:
         """The step's info: per-world arrays, each with its all-True ``_key`` mask."""
-        info: dict[str, Any] = {"is_success": success, "level": self._levels.copy()}
+        info: dict[str, Any] = {"is_success": success, "level": self._worlds.levels.copy()}
         for k, name in enumerate(REWARD_TERMS):
             info[name] = terms[:, k].copy()
         for key in list(info):

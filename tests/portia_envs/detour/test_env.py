@@ -304,7 +304,7 @@ def test_rgb_frame_shows_walls_gaps_spider_prey_and_the_plan():
     env.step(agent.act(None))
     assert base.planned_path is not None
     planned = env.render()
-    assert (planned != env.unwrapped._renderer.draw(grid, base._body[0], None)).any()
+    assert (planned != env.unwrapped._renderer.draw(grid, base.body, None)).any()
 
 
 def test_human_rendering_opens_a_window(monkeypatch):
