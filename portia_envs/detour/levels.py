@@ -8,7 +8,8 @@ A layout is kept only if the planner's search (``search.find_path``) reaches the
 otherwise the next layout is drawn from the same seed's stream, and after
 ``MAX_ATTEMPTS`` the walls and gaps are dropped (an open field), so every level is solvable.
 
-The random numbers come from SplitMix64, written here, so a level is the same on every
+The random numbers come from SplitMix64 (Steele, Lea and Flood, 2014, "Fast Splittable
+Pseudorandom Number Generators"), implemented here in numba, so a level is the same on every
 machine, process and numpy version.
 """
 
