@@ -343,6 +343,8 @@ class PlanningTeacher:
         step drawn uniformly over the horizon, and holds it to the end.
         """
         config = self.config
+        if not config.switch_dims:
+            return variants
         samples, horizon = variants.shape[:2]
         flat = variants.reshape(samples, horizon, -1).copy()
         low, high = self._low.reshape(-1), self._high.reshape(-1)

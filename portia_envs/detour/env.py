@@ -9,7 +9,6 @@ from typing import Any
 import gymnasium
 import numpy as np
 from gymnasium import spaces
-from gymnasium.utils import seeding
 from numpy.typing import NDArray
 
 from portia_envs.detour.config import WALL
@@ -91,10 +90,9 @@ def to_motion(actions: Any, discrete: bool, leading: tuple[int, ...]) -> NDArray
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float64)
 
 
-def stream_of(seed: int | None) -> tuple[np.random.Generator, np.uint64]:
-    """Return a seeded generator and the level stream drawn from it (as ``reset`` does)."""
-    rng, _ = seeding.np_random(seed)
-    return rng, rng.integers(0, 2**63, dtype=np.uint64)
+def level_stream(rng: np.random.Generator) -> np.uint64:
+    """Draw the start of a level stream from a freshly seeded generator (one per world)."""
+    return rng.integers(0, 2**63, dtype=np.uint64)
 
 
 class DetourEnv(gymnasium.Env):
@@ -211,7 +209,7 @@ class DetourEnv(gymnasium.Env):
                 f"unknown reset option(s) {unknown}; accepted: {', '.join(_RESET_OPTIONS)}"
             )
         if seed is not None or not self._seeded:
-            self._worlds.streams[0] = self.np_random.integers(0, 2**63, dtype=np.uint64)
+            self._worlds.streams[0] = level_stream(self.np_random)
             self._seeded = True
         if "level" in options:
             obs = self._worlds.load(0, self._check_level(options["level"]))

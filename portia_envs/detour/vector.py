@@ -6,16 +6,19 @@ from typing import Any
 
 import gymnasium
 import numpy as np
+from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 from numpy.typing import NDArray
 
-from portia_envs.detour.env import RENDER_MODES, DetourEnv, detour_spaces, stream_of, to_motion
+from portia_envs.detour.env import RENDER_MODES, DetourEnv, detour_spaces, level_stream, to_motion
 from portia_envs.detour.world import REWARD_TERMS
 from portia_envs.detour.worlds import Worlds
 from portia_envs.errors import InvalidParameterError
+from portia_envs.registration import DETOUR_SPECS
 
-DEFAULT_MAX_EPISODE_STEPS = 200
+# The registered time limit, for a vector env built without gymnasium.make_vec.
+DEFAULT_MAX_EPISODE_STEPS = DETOUR_SPECS["Portia/Detour-v0"][1]
 
 
 class DetourVectorEnv(VectorEnv):
@@ -121,7 +124,8 @@ class DetourVectorEnv(VectorEnv):
                     f"seed must be None, an int or {self.num_envs} ints, got {len(seeds)}"
                 )
         for i, world_seed in enumerate(seeds):
-            rng, self._worlds.streams[i] = stream_of(world_seed)
+            rng, _ = seeding.np_random(world_seed)
+            self._worlds.streams[i] = level_stream(rng)
             if i == 0:
                 self._np_random, self._np_random_seed = rng, world_seed
         obs = self._worlds.start(self._all)
