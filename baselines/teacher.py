@@ -13,7 +13,8 @@ kinematics, no waypoints. What it is told about the body is a prior for the sear
 config: the action an episode's plan starts from, the noise per action dimension, and which
 dimensions act like a switch (a gripper: ``switch_dims``). ``ARM_TEACHER_CONFIG`` holds the
 arm's; ``arm_teacher_config(family)`` picks it, or a longer-sighted one that switches the
-gripper for the families that grasp.
+gripper for the families that grasp; ``arm_teacher_config(family, body)`` gives a
+four-hinge arm's (``arm4``, ``arm4_long``), the same search over its five dimensions.
 
 Cost per decision: ``iterations x samples x horizon`` imagined control periods, counted by
 ``TimePause`` in ``info["think_steps"]`` and ``info["think_s"]``.
@@ -30,7 +31,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from portia_envs.embodiments.arm import ARM_JOINT_RANGES, HOME_ARM_QPOS
+from portia_envs.envs.arm import arm_body
 from wrappers.time_pause import TimePause
 
 
@@ -162,10 +163,11 @@ def _reals(name: str, value: Any) -> tuple[float, ...]:
     return tuple(float(v) for v in values)
 
 
-def _arm_rest_action() -> tuple[float, ...]:
-    """The arm's action that holds its home pose (where episodes start) with the gripper open."""
-    low, high = np.array(ARM_JOINT_RANGES).T
-    joints = (2 * np.array(HOME_ARM_QPOS) - (high + low)) / (high - low)
+def _rest_action(body: str) -> tuple[float, ...]:
+    """A body's action that holds its home pose (where episodes start), the gripper open."""
+    description = arm_body(body)
+    low, high = np.array(description.joint_ranges).T
+    joints = (2 * np.array(description.home_qpos) - (high + low)) / (high - low)
     return (*(float(v) for v in joints), -1.0)
 
 
@@ -176,7 +178,7 @@ def _arm_rest_action() -> tuple[float, ...]:
 # measure. The gripper gets more: closing it pays off only when the block is then lifted.
 ARM_TEACHER_CONFIG = TeacherConfig(
     noise_std=(0.1, 0.15, 0.15, 0.03, 0.15, 0.03, 0.75),
-    initial_action=_arm_rest_action(),
+    initial_action=_rest_action("arm"),
 )
 # Grasping pays off only once the block is lifted, more than 15 periods (0.6 s) after the
 # gripper starts to close: families that grasp look 20 periods ahead, with twice the
@@ -193,9 +195,30 @@ ARM_GRASP_TEACHER_CONFIG = dataclasses.replace(
 GRASPING_FAMILIES = ("pick_place", "stack")
 
 
-def arm_teacher_config(family: str) -> TeacherConfig:
-    """Return the teacher settings for an arm task family (see ``GRASPING_FAMILIES``)."""
+# A four-hinge arm's dimensions are base yaw, shoulder, elbow and wrist pitch and the
+# gripper: the six-joint arm's noise without its two roll joints. Its families (reach, push)
+# do not grasp.
+ARM4_NOISE_STD = (0.1, 0.15, 0.15, 0.15, 0.75)
+
+
+def arm_teacher_config(family: str, body: str = "arm") -> TeacherConfig:
+    """Return the teacher settings for a task family (see ``GRASPING_FAMILIES``) and body.
+
+    Args:
+        family: The task family.
+        body: ``"arm"`` (six joints), or a four-hinge arm (``"arm4"``, ``"arm4_long"``):
+            the arm's search over its own dimensions, from its own rest action.
+    """
+    if body != "arm":
+        return dataclasses.replace(
+            ARM_TEACHER_CONFIG, noise_std=ARM4_NOISE_STD, initial_action=_rest_action(body)
+        )
     return ARM_GRASP_TEACHER_CONFIG if family in GRASPING_FAMILIES else ARM_TEACHER_CONFIG
+
+
+def teacher_config_key(family: str, body: str = "arm") -> str:
+    """Return the name a reference table stores a config under: ``family``, or ``body/family``."""
+    return family if body == "arm" else f"{body}/{family}"
 
 
 class PlanningTeacher:
@@ -403,7 +426,8 @@ def make_teacher(env: TimePause) -> PlanningTeacher:
     Returns:
         The teacher, imagining in ``env``.
     """
-    return PlanningTeacher(env, arm_teacher_config(env.unwrapped.task_name))
+    base = env.unwrapped
+    return PlanningTeacher(env, arm_teacher_config(base.task_name, base.body))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,13 @@ from rich.progress import Progress
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.errors import did_you_mean
-from portia_envs.registration import DETOUR_SPECS, ENV_SPECS
+from portia_envs.registration import (
+    ARM_ENV_SPECS,
+    DETOUR_SPECS,
+    PARALLEL_ENV_SPECS,
+    SPIDER_SPECS,
+    make_parallel,
+)
 from portia_envs.text_table import text_table
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
@@ -58,7 +64,7 @@ class Camera(StrEnum):
 def envs() -> None:
     """List every Portia id with its spaces, control period dt and time limit."""
     rows = []
-    for env_id, (_, max_episode_steps) in {**ENV_SPECS, **DETOUR_SPECS}.items():
+    for env_id, (_, max_episode_steps) in {**ARM_ENV_SPECS, **SPIDER_SPECS, **DETOUR_SPECS}.items():
         with gymnasium.make(env_id) as env:
             rows.append(
                 (
@@ -69,6 +75,20 @@ def envs() -> None:
                     str(max_episode_steps),
                 )
             )
+    for env_id in PARALLEL_ENV_SPECS:
+        team = make_parallel(env_id)
+        agents = ", ".join(team.possible_agents)
+        first = team.possible_agents[0]
+        rows.append(
+            (
+                f"{env_id} (PettingZoo, agents {agents})",
+                f"each {_describe_observation(team.observation_space(first))}",
+                f"each {_describe_action(team.action_space(first))}",
+                f"{team.dt:g}",
+                str(team.max_cycles),
+            )
+        )
+        team.close()
     typer.echo(text_table(("id", "observation", "action", "dt (s)", "max steps"), rows))
 
 
@@ -107,13 +127,16 @@ def tasks(
         fail(str(error), EXIT_USAGE)
     rows = []
     for split in SPLITS:
-        env = ArmEnv(suite=suite, split=split)
+        envs: dict[str, ArmEnv] = {}
         for spec in chosen.tasks(split):
-            _, info = env.reset(seed=0, options={"task": spec.task_id})
+            body = spec.embodiment
+            if body not in envs:
+                envs[body] = ArmEnv(suite=suite, split=split, body=body)
+            _, info = envs[body].reset(seed=0, options={"task": spec.task_id})
             ranges = ", ".join(f"{k} {lo:g}..{hi:g}" for k, (lo, hi) in spec.ranges.items())
-            rows.append((spec.task_id, split, spec.family, ranges, info["instruction"]))
+            rows.append((spec.task_id, split, body, spec.family, ranges, info["instruction"]))
     typer.echo(f"{chosen.name} (hash {chosen.hash}): {chosen.description}")
-    header = ("task", "split", "family", "changed ranges", "instruction (seed 0)")
+    header = ("task", "split", "body", "family", "changed ranges", "instruction (seed 0)")
     typer.echo(text_table(header, rows))
     typer.echo(
         "Ranges not listed are the family's defaults. Units: m, rad for yaws, kg, N for the "
@@ -151,10 +174,11 @@ def play(
     WAYLAND_DISPLAY unset), --out renders offscreen through EGL: MUJOCO_GL=egl, unless
     MUJOCO_GL is already set.
     """
-    if env_id not in ENV_SPECS:
+    playable = (*ARM_ENV_SPECS, *SPIDER_SPECS, *PARALLEL_ENV_SPECS)
+    if env_id not in playable:
         fail(
-            f"unknown environment id {env_id!r}{did_you_mean(env_id, ENV_SPECS)}; "
-            f"known Portia ids: {', '.join(ENV_SPECS)}",
+            f"unknown environment id {env_id!r}{did_you_mean(env_id, playable)}; "
+            f"ids with a scripted expert: {', '.join(playable)}",
             EXIT_USAGE,
         )
     if out is None:
@@ -168,29 +192,25 @@ def play(
         _check_video_path(out, width, height)
         if _headless():
             os.environ.setdefault("MUJOCO_GL", "egl")
-    # Deferred: both import MuJoCo, which must come after MUJOCO_GL is settled.
-    from portia_envs.experts import ScriptedExpert
+    # Deferred: it imports MuJoCo, which must come after MUJOCO_GL is settled.
     from portia_envs.rendering import RenderError
 
-    max_episode_steps = ENV_SPECS[env_id][1]
     n_frames = 0
     with contextlib.ExitStack() as stack:
-        env = stack.enter_context(
-            gymnasium.make(
-                env_id,
-                render_mode="human" if out is None else "rgb_array",
-                camera=camera.value,
-                width=width,
-                height=height,
-            )
-        )
+        render = {
+            "render_mode": "human" if out is None else "rgb_array",
+            "camera": camera.value,
+            "width": width,
+            "height": height,
+        }
+        env, expert, max_episode_steps = _expert_and_env(env_id, render)
+        stack.enter_context(contextlib.closing(env))
         fps = 1.0 / env.unwrapped.dt
         writer = None if out is None else stack.enter_context(_open_video(out, fps))
         progress = stack.enter_context(
             Progress(console=Console(stderr=True), disable=writer is None)
         )
         task = progress.add_task(f"writing {out}", total=episodes * max_episode_steps)
-        expert = ScriptedExpert(env.unwrapped)
         try:
             for episode in range(episodes):
                 observation, info = env.reset(seed=seed if episode == 0 else None)
@@ -221,6 +241,45 @@ def play(
             fail(str(error), EXIT_UNAVAILABLE)
     if out is not None:
         typer.echo(f"wrote {n_frames} frames ({n_frames / fps:.2f} s) to {out.resolve()}")
+
+
+def _expert_and_env(env_id: str, render: dict[str, Any]) -> tuple[Any, Any, int]:
+    """Return the env of ``env_id`` (a team played as one), its expert and its step limit."""
+    from portia_envs.experts import HandoverExpert, ScriptedExpert
+    from portia_envs.experts.spider import SpiderExpert
+
+    if env_id in PARALLEL_ENV_SPECS:
+        team = make_parallel(env_id, **render)
+        return _Team(team), HandoverExpert(team), team.max_cycles
+    env = gymnasium.make(env_id, **render)
+    if env_id in SPIDER_SPECS:
+        return env, SpiderExpert(env), SPIDER_SPECS[env_id][1]
+    return env, ScriptedExpert(env), ARM_ENV_SPECS[env_id][1]
+
+
+class _Team:
+    """A PettingZoo parallel env played as one: shared reward, the last agent's info."""
+
+    def __init__(self, team: Any) -> None:
+        self.team = team
+        self.unwrapped = team
+        self._first, self._last = team.possible_agents[0], team.possible_agents[-1]
+
+    def reset(self, *, seed: int | None = None) -> tuple[Any, dict[str, Any]]:
+        observations, infos = self.team.reset(seed=seed)
+        return observations, infos[self._last]
+
+    def step(self, actions: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        observations, rewards, terminations, truncations, infos = self.team.step(actions)
+        terminated = any(terminations.values())
+        truncated = any(truncations.values())
+        return observations, rewards[self._first], terminated, truncated, infos[self._last]
+
+    def render(self) -> Any:
+        return self.team.render()
+
+    def close(self) -> None:
+        self.team.close()
 
 
 def _check_video_path(out: Path, width: int, height: int) -> None:

@@ -65,3 +65,17 @@ class ResultsError(PortiaError, ValueError):
 
 class InvalidParameterError(PortiaError, ValueError):
     """An environment argument or reset option outside the values it accepts."""
+
+
+class UnknownEnvError(PortiaError, KeyError):
+    """An environment id that Portia does not register."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class UnknownAgentError(PortiaError, KeyError):
+    """An agent name that a multi-agent environment does not have."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -22,7 +22,7 @@ import gymnasium
 import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
-from baselines.teacher import PlanningTeacher, arm_teacher_config
+from baselines.teacher import PlanningTeacher, arm_teacher_config, teacher_config_key
 from portia_envs.suites import SPLITS, Suite, TaskSpec, get_suite
 from portia_envs.suites.reference import (
     REFERENCE_DIR,
@@ -69,11 +69,16 @@ def measure_task(suite: Suite, split: str, spec: TaskSpec, seeds: list[int]) -> 
         The task's mean ``returns`` and ``success`` per agent, and the teacher's mean
         thinking seconds per decision (``think_s``).
     """
-    kwargs = {"suite": suite.name, "split": split, "task": spec.task_id}
+    kwargs = {
+        "suite": suite.name,
+        "split": split,
+        "task": spec.task_id,
+        "body": spec.embodiment,
+    }
     plain = gymnasium.make("Portia/Arm-v0", **kwargs)
     random_runs = [random_episode(plain, seed) for seed in seeds]
     paused = TimePause(gymnasium.make("Portia/Arm-v0", **kwargs), nthread=2)
-    teacher = PlanningTeacher(paused, arm_teacher_config(spec.family))
+    teacher = PlanningTeacher(paused, arm_teacher_config(spec.family, spec.embodiment))
     teacher_runs = [teacher_episode(paused, teacher, seed) for seed in seeds]
     measured = {
         "returns": {
@@ -103,7 +108,8 @@ def tasks_to_measure(
 
     Measuring only some tasks updates the stored table, so the rest must stay valid: the
     stored table must exist for the current suite hash with the same episodes, and every
-    family whose teacher config changed since must have all its tasks measured again.
+    family (of a body) whose teacher config changed since must have all its tasks measured
+    again.
 
     Raises:
         SystemExit: With the reason, if the named tasks cannot update the stored table.
@@ -123,24 +129,24 @@ def tasks_to_measure(
             f"update it with --episodes {stored.details['episodes']} or remeasure every task"
         )
     for split, spec in pairs:
-        if spec.task_id not in names and stored_config(stored, spec.family) != teacher_config(
-            spec.family
-        ):
+        key = teacher_config_key(spec.family, spec.embodiment)
+        current = teacher_config(spec.family, spec.embodiment)
+        if spec.task_id not in names and stored_config(stored, key) != current:
             raise SystemExit(
-                f"the teacher config of {spec.family} changed since the table was made: "
+                f"the teacher config of {key} changed since the table was made: "
                 f"measure all its tasks again (task {spec.task_id} of {split} is missing)"
             )
     return [(split, spec) for split, spec in pairs if spec.task_id in names]
 
 
-def teacher_config(family: str) -> dict[str, Any]:
-    """Return the teacher config of a family as the table stores it (JSON types)."""
-    return json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family))))
+def teacher_config(family: str, body: str = "arm") -> dict[str, Any]:
+    """Return the teacher config of a family and body as the table stores it (JSON types)."""
+    return json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family, body))))
 
 
-def stored_config(table: ReferenceTable, family: str) -> dict[str, Any] | None:
-    """Return the teacher config a stored table records for a family, if any."""
-    return table.details.get("teacher_config", {}).get(family)
+def stored_config(table: ReferenceTable, key: str) -> dict[str, Any] | None:
+    """Return the teacher config a stored table records under ``key``, if any."""
+    return table.details.get("teacher_config", {}).get(key)
 
 
 def main() -> None:
@@ -187,8 +193,8 @@ def main() -> None:
         returns[task_id] = result["returns"]
         details["success_rate"][task_id] = result["success"]
         details["teacher_think_s_per_decision"][task_id] = result["think_s"]
-    for family in sorted({spec.family for _, spec in pairs}):
-        details["teacher_config"][family] = teacher_config(family)
+    for family, body in sorted({(spec.family, spec.embodiment) for _, spec in pairs}):
+        details["teacher_config"][teacher_config_key(family, body)] = teacher_config(family, body)
     table = ReferenceTable(suite.name, suite.hash, returns, details)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{suite.name}.json"

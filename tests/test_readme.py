@@ -31,10 +31,16 @@ def test_readme_python_examples_run(block):
 
 
 def test_readme_lists_every_registered_id():
-    import portia_envs
+    from portia_envs import registration
 
-    for env_id in portia_envs.ENV_SPECS:
-        assert f"`{env_id}`" in README
+    for specs in (
+        registration.ARM_ENV_SPECS,
+        registration.SPIDER_SPECS,
+        registration.DETOUR_SPECS,
+        registration.PARALLEL_ENV_SPECS,
+    ):
+        for env_id in specs:
+            assert f"`{env_id}`" in README, env_id
 
 
 SHELL_BLOCKS = re.findall(r"```shell\n(.*?)```", README, flags=re.DOTALL)

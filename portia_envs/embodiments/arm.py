@@ -10,6 +10,9 @@ Named elements (look them up by name, never by index):
     actuators   one position servo per joint, same names (two for the fingers, one command)
     sites       grip (between the finger pads; the end effector)
     sensors     joint_pos_*, joint_vel_*, finger_pos_*, finger_vel_*, grip_pos, grip_vel
+
+An arm added with a ``prefix`` (``add_arm(spec, prefix="left_")``) has that prefix on every
+name (``left_base``, ``left_grip``, ``left_grip_pos``), so several arms share one model.
 """
 
 from __future__ import annotations
@@ -57,18 +60,34 @@ _FINGER_RGBA = (0.2, 0.2, 0.22, 1.0)
 _Y, _Z = (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
 
 
-def add_arm(spec: mujoco.MjSpec) -> None:
-    """Add the arm, its servos and its sensors to ``spec``, based at the world origin.
+def add_arm(
+    spec: mujoco.MjSpec,
+    *,
+    prefix: str = "",
+    pos: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    yaw_rad: float = 0.0,
+) -> None:
+    """Add the arm, its servos and its sensors to ``spec``.
+
+    With the defaults the arm stands at the world origin facing +x, its elements named as
+    in the module docstring. Several arms share a model when each has its own ``prefix``.
 
     Args:
         spec: The model under construction. Sensors are appended in the order the
             observation uses: joint positions, joint velocities, finger positions, finger
             velocities, grip site position, grip site velocity.
+        prefix: Prepended to the name of every element the arm adds (bodies, joints,
+            geoms, sites, actuators, sensors), e.g. ``"left_"`` gives ``left_grip``.
+        pos: Where the base stands in the world frame, m.
+        yaw_rad: The base's turn about the vertical, rad: 0 faces +x (the arm's zero-yaw
+            reach), pi faces -x.
     """
-    base = spec.worldbody.add_body(name="base", pos=[0, 0, 0])
+    base = spec.worldbody.add_body(name=f"{prefix}base", pos=list(pos))
+    if yaw_rad != 0.0:
+        base.quat = [np.cos(yaw_rad / 2), 0.0, 0.0, np.sin(yaw_rad / 2)]
     # Drawn only: the column turns inside it, and the base is welded to the world.
     base.add_geom(
-        name="base_plinth",
+        name=f"{prefix}base_plinth",
         type=_CYLINDER,
         size=[0.09, 0.03, 0],
         pos=[0, 0, 0.03],
@@ -76,53 +95,58 @@ def add_arm(spec: mujoco.MjSpec) -> None:
         contype=0,
         conaffinity=0,
     )
-    column = _link(base, "column", pos=(0, 0, 0.0), joint="base_yaw", axis=_Z)
+    column = _link(base, prefix, "column", pos=(0, 0, 0.0), joint="base_yaw", axis=_Z)
     column.add_geom(
-        name="column",
+        name=f"{prefix}column",
         type=_CAPSULE,
         fromto=[0, 0, 0.06, 0, 0, 0.2],
         size=[0.05, 0, 0],
         rgba=_LINK_RGBA,
     )
-    upper = _link(column, "upper_arm", pos=(0, 0, 0.25), joint="shoulder_pitch", axis=_Y)
+    upper = _link(column, prefix, "upper_arm", pos=(0, 0, 0.25), joint="shoulder_pitch", axis=_Y)
     upper.add_geom(
-        name="upper_arm",
+        name=f"{prefix}upper_arm",
         type=_CAPSULE,
         fromto=[0, 0, 0, 0, 0, 0.32],
         size=[0.04, 0, 0],
         rgba=_LINK_RGBA,
     )
-    forearm = _link(upper, "forearm", pos=(0, 0, 0.32), joint="elbow_pitch", axis=_Y)
+    forearm = _link(upper, prefix, "forearm", pos=(0, 0, 0.32), joint="elbow_pitch", axis=_Y)
     forearm.add_geom(
-        name="forearm",
+        name=f"{prefix}forearm",
         type=_CAPSULE,
         fromto=[0, 0, 0, 0, 0, 0.15],
         size=[0.035, 0, 0],
         rgba=_LINK_RGBA,
     )
-    twist = _link(forearm, "forearm_twist", pos=(0, 0, 0.15), joint="forearm_roll", axis=_Z)
+    twist = _link(forearm, prefix, "forearm_twist", pos=(0, 0, 0.15), joint="forearm_roll", axis=_Z)
     twist.add_geom(
-        name="forearm_twist",
+        name=f"{prefix}forearm_twist",
         type=_CAPSULE,
         fromto=[0, 0, 0.01, 0, 0, 0.15],
         size=[0.03, 0, 0],
         rgba=_JOINT_RGBA,
     )
-    wrist = _link(twist, "wrist", pos=(0, 0, 0.15), joint="wrist_pitch", axis=_Y)
+    wrist = _link(twist, prefix, "wrist", pos=(0, 0, 0.15), joint="wrist_pitch", axis=_Y)
     wrist.add_geom(
-        name="wrist",
+        name=f"{prefix}wrist",
         type=_CAPSULE,
         fromto=[0, 0, 0, 0, 0, 0.04],
         size=[0.028, 0, 0],
         rgba=_LINK_RGBA,
     )
-    hand = _link(wrist, "hand", pos=(0, 0, 0.06), joint="wrist_roll", axis=_Z)
+    hand = _link(wrist, prefix, "hand", pos=(0, 0, 0.06), joint="wrist_roll", axis=_Z)
     hand.add_geom(
-        name="palm", type=_BOX, size=[0.05, 0.02, 0.012], pos=[0, 0, 0.012], rgba=_JOINT_RGBA
+        name=f"{prefix}palm",
+        type=_BOX,
+        size=[0.05, 0.02, 0.012],
+        pos=[0, 0, 0.012],
+        rgba=_JOINT_RGBA,
     )
     for name, sign in (("finger_left", 1.0), ("finger_right", -1.0)):
         finger = _link(
             hand,
+            prefix,
             name,
             pos=(0, 0, 0.03),
             joint=name,
@@ -130,19 +154,21 @@ def add_arm(spec: mujoco.MjSpec) -> None:
             slide_range=(0.0, FINGER_OPEN_M),
         )
         finger.add_geom(
-            name=f"{name}_pad",
+            name=f"{prefix}{name}_pad",
             type=_BOX,
             size=[0.006, 0.012, 0.03],
             pos=[sign * 0.006, 0, 0.03],
             friction=[1.5, 0.01, 0.001],
             rgba=_FINGER_RGBA,
         )
-    hand.add_site(name=GRIP_SITE, pos=[0, 0, 0.08], size=[0.008, 0, 0], rgba=(1, 0.5, 0, 0.6))
+    hand.add_site(
+        name=f"{prefix}{GRIP_SITE}", pos=[0, 0, 0.08], size=[0.008, 0, 0], rgba=(1, 0.5, 0, 0.6)
+    )
 
     for name, kp, limit in zip(ARM_JOINTS, ARM_KP, ARM_FORCE_LIMIT, strict=True):
-        _servo(spec, name, kp, limit)
+        _servo(spec, f"{prefix}{name}", kp, limit)
     for name in FINGER_JOINTS:
-        _servo(spec, name, FINGER_KP, FINGER_FORCE_LIMIT)
+        _servo(spec, f"{prefix}{name}", FINGER_KP, FINGER_FORCE_LIMIT)
 
     for kind, sensor in (
         ("pos", mujoco.mjtSensor.mjSENS_JOINTPOS),
@@ -150,10 +176,10 @@ def add_arm(spec: mujoco.MjSpec) -> None:
     ):
         for name in ARM_JOINTS:
             spec.add_sensor(
-                name=f"joint_{kind}_{name}",
+                name=f"{prefix}joint_{kind}_{name}",
                 type=sensor,
                 objtype=mujoco.mjtObj.mjOBJ_JOINT,
-                objname=name,
+                objname=f"{prefix}{name}",
             )
     for kind, sensor in (
         ("pos", mujoco.mjtSensor.mjSENS_JOINTPOS),
@@ -161,17 +187,26 @@ def add_arm(spec: mujoco.MjSpec) -> None:
     ):
         for name in FINGER_JOINTS:
             spec.add_sensor(
-                name=f"{name}_{kind}", type=sensor, objtype=mujoco.mjtObj.mjOBJ_JOINT, objname=name
+                name=f"{prefix}{name}_{kind}",
+                type=sensor,
+                objtype=mujoco.mjtObj.mjOBJ_JOINT,
+                objname=f"{prefix}{name}",
             )
     for name, sensor in (
         ("grip_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS),
         ("grip_vel", mujoco.mjtSensor.mjSENS_FRAMELINVEL),
     ):
-        spec.add_sensor(name=name, type=sensor, objtype=mujoco.mjtObj.mjOBJ_SITE, objname=GRIP_SITE)
+        spec.add_sensor(
+            name=f"{prefix}{name}",
+            type=sensor,
+            objtype=mujoco.mjtObj.mjOBJ_SITE,
+            objname=f"{prefix}{GRIP_SITE}",
+        )
 
 
 def _link(
     parent: mujoco.MjsBody,
+    prefix: str,
     name: str,
     *,
     pos: tuple[float, float, float],
@@ -179,16 +214,24 @@ def _link(
     axis: tuple[float, float, float],
     slide_range: tuple[float, float] | None = None,
 ) -> mujoco.MjsBody:
-    """Add a gravity-compensated body with one joint (a hinge, or a slide if given a range)."""
-    body = parent.add_body(name=name, pos=list(pos), gravcomp=1.0)
+    """Add a gravity-compensated body with one joint (a hinge, or a slide if given a range).
+
+    ``name`` and ``joint`` are unprefixed; the body and joint get ``prefix`` in front.
+    """
+    body = parent.add_body(name=f"{prefix}{name}", pos=list(pos), gravcomp=1.0)
     if slide_range is None:
         low, high = ARM_JOINT_RANGES[ARM_JOINTS.index(joint)]
         body.add_joint(
-            name=joint, type=_HINGE, axis=list(axis), range=[low, high], armature=0.05, damping=0.5
+            name=f"{prefix}{joint}",
+            type=_HINGE,
+            axis=list(axis),
+            range=[low, high],
+            armature=0.05,
+            damping=0.5,
         )
     else:
         body.add_joint(
-            name=joint,
+            name=f"{prefix}{joint}",
             type=_SLIDE,
             axis=list(axis),
             range=list(slide_range),
@@ -199,7 +242,10 @@ def _link(
 
 
 def _servo(spec: mujoco.MjSpec, joint: str, kp: float, force_limit: float) -> None:
-    """Add a critically damped position servo on ``joint`` whose control range is the joint's."""
+    """Add a critically damped position servo on ``joint`` whose control range is the joint's.
+
+    The actuator has the (prefixed) joint's name.
+    """
     joint_range = spec.joint(joint).range
     actuator = spec.add_actuator(
         name=joint,
@@ -213,7 +259,9 @@ def _servo(spec: mujoco.MjSpec, joint: str, kp: float, force_limit: float) -> No
     actuator.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
 
 
-def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def action_to_ctrl_map(
+    model: mujoco.MjModel, *, prefix: str = ""
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``(A, b)`` with ``ctrl = action @ A.T + b`` for actions in ``[-1, 1]``.
 
     Action dimensions 0-5 are the joint position targets of ``ARM_JOINTS``, -1 and +1 being
@@ -221,8 +269,12 @@ def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDAr
     at 0.04 m), +1 fully closed. The map is affine, so a whole batch of action sequences maps
     to controls in one matrix product.
 
+    In a model with several arms, the map drives the one named ``prefix`` and leaves the
+    rows of every other actuator zero, so the maps of all the arms add up.
+
     Args:
         model: A compiled model containing the arm.
+        prefix: The arm's name prefix, as given to ``add_arm``.
 
     Returns:
         ``A`` of shape ``(nu, 7)`` and ``b`` of shape ``(nu,)``.
@@ -230,12 +282,12 @@ def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDAr
     matrix = np.zeros((model.nu, ACTION_SIZE))
     offset = np.zeros(model.nu)
     for i, name in enumerate(ARM_JOINTS):
-        act = model.actuator(name).id
+        act = model.actuator(f"{prefix}{name}").id
         low, high = model.actuator_ctrlrange[act]
         matrix[act, i] = (high - low) / 2.0
         offset[act] = (high + low) / 2.0
     for name in FINGER_JOINTS:
-        act = model.actuator(name).id
+        act = model.actuator(f"{prefix}{name}").id
         matrix[act, ACTION_SIZE - 1] = -FINGER_OPEN_M / 2.0
         offset[act] = FINGER_OPEN_M / 2.0
     return matrix, offset

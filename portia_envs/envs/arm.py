@@ -1,37 +1,37 @@
-"""The arm on the tabletop, with reach, push, pick-and-place, slide, stack and drawer tasks."""
+"""An arm on the tabletop, with reach, push, pick-and-place, slide, stack and drawer tasks.
+
+The body is data: the six-joint arm (``body="arm"``) or a four-hinge arm
+(``"arm4"``, ``"arm4_long"``), which does the families that need no turn of the hand.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+import mujoco
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from portia_envs.embodiments.arm import (
-    ACTION_SIZE,
-    ARM_JOINT_RANGES,
-    ARM_JOINTS,
-    FINGER_JOINTS,
-    FINGER_OPEN_M,
-    HOME_ARM_QPOS,
-    action_to_ctrl_map,
-)
+from portia_envs.embodiments import arm, arm4
 from portia_envs.envs.base import PortiaEnv
-from portia_envs.errors import InvalidActionError, InvalidStateError
+from portia_envs.errors import (
+    InvalidActionError,
+    InvalidParameterError,
+    InvalidStateError,
+    UnknownTaskError,
+)
 from portia_envs.scenes.tabletop import CAMERAS, MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
-from portia_envs.sim.compose import arm_tabletop_spec, fingerprint
-from portia_envs.suites import TaskSpec, get_suite
+from portia_envs.sim.compose import BODY_FAMILIES, arm_tabletop_spec, check_body, fingerprint
+from portia_envs.suites import Suite, TaskSpec, get_suite
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 from portia_envs.tasks.base import Scores, goal_distance
 from portia_envs.tasks.objects import OBJECT_PARAMS, ObjectWriter, default_objects
-from portia_envs.tasks.observation import (
-    N_SENSOR_READINGS,
-    OBSERVATION_BOUND,
-    OBSERVATION_SIZE,
-    PARTS,
-)
+from portia_envs.tasks.observation import PARTS, Layout, observation_layout
+from wrappers.embodiment import Dimension, Embodiment, Joint
 
 N_SUBSTEPS = 20
 GRIP_POS = PARTS["grip_pos"]
@@ -41,40 +41,110 @@ TASK_STATE_SIZE = 4 + len(OBJECT_PARAMS)
 OPTION_KEYS = ("task",)
 # Without a suite, the env draws from every family over its default ranges.
 DEFAULT_CHOICES = tuple(TaskSpec(f"arm-{name}", name) for name in ARM_TASK_NAMES)
+# The ranges the embodiment description declares for speeds: scales to normalise by, not
+# limits. The scripted experts stay under 3 rad/s at the joints, 0.6 m/s at the fingers and
+# 0.8 m/s at the grip site; random actions reach 30 rad/s and 8 m/s (the observation space's
+# bounds are far wider). Joints in rad/s, fingers and grip site in m/s. And the grip site's
+# position range, m in the world frame: the arms reach about 1.1 m from the base.
+JOINT_SPEED_SCALE_RAD_S = 10.0
+FINGER_SPEED_SCALE_M_S = 1.0
+GRIP_SPEED_SCALE_M_S = 3.0
+GRIP_POSITION_SCALE_M = 1.5
+
+
+@dataclass(frozen=True)
+class ArmBody:
+    """What the env needs to know of a body at the table.
+
+    Attributes:
+        name: The body's name, one of ``sim.compose.ARM_BODIES``.
+        joints: Its hinge joints, in action and observation order.
+        joint_ranges: Each hinge's range, rad.
+        home_qpos: Each hinge's angle in the home pose, rad.
+        families: The task families it does.
+        ctrl_map: Builds ``(A, b)`` with ``ctrl = action @ A.T + b`` for its compiled model.
+    """
+
+    name: str
+    joints: tuple[str, ...]
+    joint_ranges: tuple[tuple[float, float], ...]
+    home_qpos: tuple[float, ...]
+    families: tuple[str, ...]
+    ctrl_map: Callable[[mujoco.MjModel], tuple[NDArray[np.float64], NDArray[np.float64]]]
+
+    @property
+    def action_size(self) -> int:
+        """Joint targets, then the gripper command."""
+        return len(self.joints) + 1
+
+
+def arm_body(name: str) -> ArmBody:
+    """Return the description of body ``name`` (``"arm"``, ``"arm4"`` or ``"arm4_long"``).
+
+    Raises:
+        InvalidParameterError: If there is no such body; the message lists the known ones.
+    """
+    check_body(name)
+    if name == "arm":
+        return ArmBody(
+            name,
+            arm.ARM_JOINTS,
+            arm.ARM_JOINT_RANGES,
+            arm.HOME_ARM_QPOS,
+            BODY_FAMILIES[name],
+            arm.action_to_ctrl_map,
+        )
+    return ArmBody(
+        name,
+        arm4.ARM4_JOINTS,
+        arm4.ARM4_JOINT_RANGES,
+        tuple(arm4.home_qpos(arm4.ARM4_BODIES[name]).tolist()),
+        BODY_FAMILIES[name],
+        arm4.action_to_ctrl_map,
+    )
 
 
 class ArmEnv(PortiaEnv):
-    """A six-joint arm with a parallel gripper at a table with two blocks and a drawer.
+    """An arm with a parallel gripper at a table with two blocks and a drawer.
+
+    The body (``body``) is the six-joint arm (``"arm"``, the default), or a four-hinge arm:
+    ``"arm4"`` (base yaw and three pitch hinges, no roll; upper arm 0.38 m, forearm 0.34 m,
+    a short hand) or ``"arm4_long"`` (upper arm and forearm 15% longer), which do ``reach``
+    and ``push`` only (``embodiments.arm4``). ``embodiment`` describes the body's every
+    action and proprioception dimension.
 
     Every reset draws a task instance: the task (uniformly unless fixed: one of the
-    families, or one of a suite split's tasks), then its parameters from the task's ranges
-    (goal, start poses, the objects' sizes, masses, frictions and colours, where the cabinet
-    stands), all from ``np_random``. Objects a task does not use wait out of the way.
+    body's families, or one of a suite split's tasks), then its parameters from the task's
+    ranges (goal, start poses, the objects' sizes, masses, frictions and colours, where the
+    cabinet stands), all from ``np_random``. Objects a task does not use wait out of the way.
 
-    **Action** ``Box(-1, 1, (7,), float32)``: dimensions 0-5 are joint position targets
-    for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch and wrist_roll,
-    scaled so that -1 and +1 are the ends of each joint's range (rad, see
+    **Action** ``Box(-1, 1, (7,), float32)`` for ``"arm"``: dimensions 0-5 are joint
+    position targets for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch
+    and wrist_roll, scaled so that -1 and +1 are the ends of each joint's range (rad, see
     ``embodiments.arm.ARM_JOINT_RANGES``); dimension 6 is the gripper, -1 fully open
-    (fingers 8 cm apart) to +1 fully closed. Stiff, critically damped position servos with
-    torque limits track the targets. Values outside [-1, 1] are clipped; a wrong shape,
-    NaN or infinity raises ``InvalidActionError``. The map from action to MuJoCo controls
-    is affine and held for the whole control period.
+    (fingers 8 cm apart) to +1 fully closed. ``Box(-1, 1, (5,), float32)`` for the arm4
+    bodies: dimensions 0-3 for base_yaw, shoulder_pitch, elbow_pitch and wrist_pitch
+    (``embodiments.arm4.ARM4_JOINT_RANGES``), dimension 4 the gripper. Stiff, critically
+    damped position servos with torque limits track the targets. Values outside [-1, 1] are
+    clipped; a wrong shape, NaN or infinity raises ``InvalidActionError``. The map from
+    action to MuJoCo controls is affine and held for the whole control period.
 
     **Observation** ``Dict``:
 
-    - ``observation`` (55,) float64 (``tasks.observation.OBSERVATION_LAYOUT``): joint_pos
-      (6, rad), joint_vel (6, rad/s), finger_pos (2, m, 0 closed to 0.04 open), finger_vel
-      (2, m/s), grip_pos (3, m, world frame), grip_vel (3, m/s), block_pos (3, m),
-      block_quat (4, w x y z), block_vel (3, m/s), block_angvel (3, rad/s), support_pos
-      (3, m), support_quat (4), handle_pos (3, m), drawer_pos (1, m open), drawer_vel (1,
-      m/s), block_rel_pos (3, m, block minus grip), handle_rel_pos (3, m, handle minus
-      grip), block_size and support_size (1 each, half-size in m).
+    - ``observation`` (55,) float64 for ``"arm"``, (51,) for the arm4 bodies
+      (``tasks.observation.observation_layout``): the body's parts, joint_pos (6, rad; 4
+      for arm4), joint_vel (6, rad/s; 4 for arm4), finger_pos (2, m, 0 closed to 0.04
+      open), finger_vel (2, m/s), grip_pos (3, m, world frame), grip_vel (3, m/s); then the
+      scene's, block_pos (3, m), block_quat (4, w x y z), block_vel (3, m/s), block_angvel
+      (3, rad/s), support_pos (3, m), support_quat (4), handle_pos (3, m), drawer_pos (1, m
+      open), drawer_vel (1, m/s), block_rel_pos (3, m, block minus grip), handle_rel_pos (3,
+      m, handle minus grip), block_size and support_size (1 each, half-size in m).
     - ``achieved_goal`` (3,) float64, m: the grip site for ``reach``, the drawer's handle
       for ``drawer``, the block otherwise.
     - ``desired_goal`` (3,) float64, m: the goal's centre (for ``stack``, the spot on top
       of the support block, wherever it is now).
     - ``task`` (6,) float64: one-hot family, in the order reach, push, pick_place, slide,
-      stack, drawer.
+      stack, drawer (for every body).
 
     Readings come from MuJoCo sensors evaluated in the last physics substep.
 
@@ -84,13 +154,15 @@ class ArmEnv(PortiaEnv):
     the handle for ``drawer``; 0 for reach). ``compute_reward`` recomputes it from goals
     and ``info``.
 
-    **Start**: the arm near its home pose (each joint within ±0.05 rad), gripper open.
-    Each family's parameter ranges are in its class (``portia_envs.tasks``) and in the
-    README; ``portia tasks SUITE`` prints a suite's.
+    **Start**: the arm near its home pose (each joint within ±0.05 rad), gripper open; the
+    arm4 bodies' home holds the grip site at ``embodiments.arm4.HOME_GRIP_POS_M``, pointing
+    down. Each family's parameter ranges are in its class (``portia_envs.tasks``) and in
+    the README, the same for every body; ``portia tasks SUITE`` prints a suite's.
 
     **Info**: ``is_success``, ``task_id``, ``instruction``, ``reward_distance`` and
     ``reward_approach``; the reset's info also has ``task_parameters``, the value drawn for
-    each of the task's parameters (``{name: value}``, e.g. ``block_mass``).
+    each of the task's parameters (``{name: value}``, e.g. ``block_mass``). Without a
+    suite the task ids are ``<body>-<family>``, e.g. ``arm-push``, ``arm4-reach``.
 
     **Episode end**: ``terminated`` when the centre of a block the task moves leaves the
     table top, past an edge or below it; ``truncated`` by the registered time limit. Success
@@ -101,19 +173,26 @@ class ArmEnv(PortiaEnv):
 
     Args:
         task: Fix the task: a family (``"reach"``, ``"push"``, ``"pick_place"``,
-            ``"slide"``, ``"stack"`` or ``"drawer"``), or with a suite one of its task ids;
-            None draws one per reset.
+            ``"slide"``, ``"stack"`` or ``"drawer"``; ``"reach"`` or ``"push"`` for the arm4
+            bodies), or with a suite one of its task ids; None draws one per reset.
             ``reset(options={"task": name})`` fixes it for one episode.
         suite: Draw tasks from this suite (``portia_envs.suites``; ``portia suites`` lists
-            them) instead of every family over its default ranges.
+            them) instead of every family over its default ranges. Its tasks must be for
+            ``body`` (``TaskSpec.embodiment``).
         split: The suite's ``"train"`` or ``"heldout"`` tasks; a train env never draws a
             held-out task.
         goal_radius_m: Success radius around the goal, m (``stack`` and ``drawer`` have
             their own, 2 cm).
+        body: ``"arm"``, ``"arm4"`` or ``"arm4_long"``.
         render_mode: None, ``"human"`` (a window) or ``"rgb_array"``.
         camera: ``"overview"`` (front right, the default) or ``"top"``.
         width: Rendered frame width, pixels.
         height: Rendered frame height, pixels.
+
+    Raises:
+        InvalidParameterError: On an unknown body (with a "did you mean"), or a suite whose
+            tasks are for another body.
+        UnknownTaskError: On a task the body does not do; the message lists those it does.
     """
 
     def __init__(
@@ -123,6 +202,7 @@ class ArmEnv(PortiaEnv):
         suite: str | None = None,
         split: str = "train",
         goal_radius_m: float = 0.05,
+        body: str = "arm",
         render_mode: str | None = None,
         camera: str = "overview",
         width: int = 480,
@@ -134,6 +214,7 @@ class ArmEnv(PortiaEnv):
                 "suite": suite,
                 "split": split,
                 "goal_radius_m": goal_radius_m,
+                "body": body,
                 "render_mode": render_mode,
                 "camera": camera,
                 "width": width,
@@ -147,20 +228,27 @@ class ArmEnv(PortiaEnv):
         if goal_radius_m <= 0:
             raise ValueError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
         self.goal_radius_m = goal_radius_m
+        self.body = body
+        self._body = arm_body(body)
+        self._layout: Layout = observation_layout(len(self._body.joints))
         self.suite = None if suite is None else get_suite(suite)
         self.split = split
-        if self.suite is None:
+        if self.suite is None and body == "arm":
             self._choices = DEFAULT_CHOICES
+        elif self.suite is None:
+            families = self._body.families
+            self._choices = tuple(TaskSpec(f"{body}-{name}", name) for name in families)
         else:
-            self._choices = self.suite.tasks(split)
+            self._choices = self._suite_choices(self.suite, split, body)
         self._fixed_choice = None if task is None else self._choice_index(task)
 
-        self._spec = arm_tabletop_spec(goal_radius_m)
+        self._spec = arm_tabletop_spec(goal_radius_m, body)
         self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
         model = self.sim.model
-        assert model.nsensordata == N_SENSOR_READINGS
+        slices = self._layout.slices
+        assert model.nsensordata == self._layout.n_sensor_readings
         for part in ("grip_pos", "block_pos", "support_pos", "handle_pos", "drawer_vel"):
-            assert model.sensor_adr[model.sensor(part).id] == PARTS[part].start
+            assert model.sensor_adr[model.sensor(part).id] == slices[part].start
         self._objects = ObjectWriter(model)
         if camera not in CAMERAS:
             raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(CAMERAS)}")
@@ -170,19 +258,22 @@ class ArmEnv(PortiaEnv):
                 f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
                 f"and height 1..{max_height} pixels"
             )
-        self.ctrl_matrix, self.ctrl_offset = action_to_ctrl_map(model)
-        self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
-        self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in FINGER_JOINTS])
+        joints = self._body.joints
+        self.ctrl_matrix, self.ctrl_offset = self._body.ctrl_map(model)
+        self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in joints])
+        self._finger_qpos = np.array([model.joint(j).qposadr[0] for j in arm.FINGER_JOINTS])
         self._block_qpos = model.joint("block").qposadr[0]
         self._support_qpos = model.joint("support").qposadr[0]
         self._drawer_qpos = model.joint("drawer").qposadr[0]
-        self._joint_low, self._joint_high = np.array(ARM_JOINT_RANGES).T
-        self._arm_actuators = np.array([model.actuator(j).id for j in ARM_JOINTS])
-        self._finger_actuators = np.array([model.actuator(j).id for j in FINGER_JOINTS])
+        self._joint_low, self._joint_high = np.array(self._body.joint_ranges).T
+        self._arm_actuators = np.array([model.actuator(j).id for j in joints])
+        self._finger_actuators = np.array([model.actuator(j).id for j in arm.FINGER_JOINTS])
         self._goal_site = model.site("goal").id
+        self._embodiment = _describe(self._body, model)
 
-        self.action_space = spaces.Box(-1.0, 1.0, (ACTION_SIZE,), np.float32)
-        vector = spaces.Box(-OBSERVATION_BOUND, OBSERVATION_BOUND, dtype=np.float64)
+        self.action_space = spaces.Box(-1.0, 1.0, (self._body.action_size,), np.float32)
+        bound = self._layout.bound
+        vector = spaces.Box(-bound, bound, dtype=np.float64)
         point = spaces.Box(-10.0, 10.0, (3,), np.float64)
         self.observation_space = spaces.Dict(
             {
@@ -196,6 +287,17 @@ class ArmEnv(PortiaEnv):
         self._set_task(first, np.zeros(3), default_objects())
         self._instruction = ""
         self._started = False
+
+    @property
+    def embodiment(self) -> Embodiment:
+        """The body's description: its joints and every action and proprioception dimension.
+
+        Proprioception is the body's part of ``observation["observation"]`` (joint
+        positions and velocities, finger positions and velocities, the grip site's position
+        and velocity), at ``proprio_indices``; link lengths are measured in the compiled
+        model at the zero configuration.
+        """
+        return self._embodiment
 
     @property
     def task_name(self) -> str:
@@ -230,9 +332,9 @@ class ArmEnv(PortiaEnv):
 
         model = self.sim.model
         qpos = np.zeros(model.nq)
-        noise = self.np_random.uniform(-1.0, 1.0, len(ARM_JOINTS)) * START_JOINT_NOISE_RAD
-        qpos[self._arm_qpos] = np.asarray(HOME_ARM_QPOS) + noise
-        qpos[self._finger_qpos] = FINGER_OPEN_M
+        noise = self.np_random.uniform(-1.0, 1.0, len(self._arm_qpos)) * START_JOINT_NOISE_RAD
+        qpos[self._arm_qpos] = np.asarray(self._body.home_qpos) + noise
+        qpos[self._finger_qpos] = arm.FINGER_OPEN_M
         for address, pose in (
             (self._block_qpos, sample.block_pose),
             (self._support_qpos, sample.support_pose),
@@ -244,7 +346,7 @@ class ArmEnv(PortiaEnv):
         self._set_task(choice, sample.goal, sample.objects)
         ctrl = np.empty(model.nu)
         ctrl[self._arm_actuators] = qpos[self._arm_qpos]
-        ctrl[self._finger_actuators] = FINGER_OPEN_M
+        ctrl[self._finger_actuators] = arm.FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
         self._delayed = None
         self._started = True
@@ -270,17 +372,20 @@ class ArmEnv(PortiaEnv):
         return observation, reward, bool(scores.terminated[0]), False, info
 
     def hold_action(self) -> NDArray[np.float32]:
-        """Return the action that holds the arm and gripper where they are now, shape ``(7,)``.
+        """Return the action that holds the arm and gripper where they are now.
 
-        It is the action in effect at the start of an episode under ``LatencyBudget``.
+        Shape ``(7,)`` for ``"arm"``, ``(5,)`` for the arm4 bodies. It is the action in
+        effect at the start of an episode under ``LatencyBudget``.
         """
-        joints = self.sim.data.sensordata[:6]
-        fingers = self.sim.data.sensordata[12:14]
-        action = np.empty(ACTION_SIZE, dtype=np.float32)
-        action[:6] = (2.0 * joints - self._joint_high - self._joint_low) / (
+        slices = self._layout.slices
+        joints = self.sim.data.sensordata[slices["joint_pos"]]
+        fingers = self.sim.data.sensordata[slices["finger_pos"]]
+        n = len(self._arm_qpos)
+        action = np.empty(self._body.action_size, dtype=np.float32)
+        action[:n] = (2.0 * joints - self._joint_high - self._joint_low) / (
             self._joint_high - self._joint_low
         )
-        action[6] = 1.0 - 2.0 * float(np.mean(fingers)) / FINGER_OPEN_M
+        action[n] = 1.0 - 2.0 * float(np.mean(fingers)) / arm.FINGER_OPEN_M
         return np.clip(action, -1.0, 1.0)
 
     def compute_reward(
@@ -310,7 +415,8 @@ class ArmEnv(PortiaEnv):
         runs its whole horizon, even past a termination; ``terminated`` marks where.
 
         Args:
-            actions: Shape ``(batch, horizon, 7)``; clipped to [-1, 1] as in ``step``.
+            actions: Shape ``(batch, horizon, action size)`` (7 for ``"arm"``, 5 for the arm4
+                bodies); clipped to [-1, 1] as in ``step``.
             nthread: Threads that share the batch.
 
         Returns:
@@ -327,11 +433,12 @@ class ArmEnv(PortiaEnv):
         shape = np.shape(actions)
         if len(shape) != 3 or shape[0] < 1 or shape[1] < 1:
             raise InvalidActionError(
-                f"actions must have shape (batch >= 1, horizon >= 1, {ACTION_SIZE}), got {shape}"
+                f"actions must have shape (batch >= 1, horizon >= 1, "
+                f"{self._body.action_size}), got {shape}"
             )
         sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]), nthread=nthread)
         future = self._observe(sensors)
-        scores = self._score(future["observation"].reshape(-1, OBSERVATION_SIZE))
+        scores = self._score(future["observation"].reshape(-1, self._layout.size))
         return {
             **future,
             **{key: value.reshape(shape[:2]) for key, value in scores._asdict().items()},
@@ -377,11 +484,35 @@ class ArmEnv(PortiaEnv):
         """Return the index of the task called ``name``: a task id with a suite, else a family.
 
         Raises:
-            UnknownTaskError: If this env has no such task; the message lists the known ones.
+            UnknownTaskError: If this env has no such task, or its body does not do that
+                family; the message lists the known ones.
         """
         if self.suite is not None:
             return self.task_ids.index(self.suite.task(name, self.split).task_id)
-        return arm_task_index(name)
+        arm_task_index(name)
+        families = tuple(spec.family for spec in self._choices)
+        if name not in families:
+            raise UnknownTaskError(
+                f"body {self.body!r} does not do task {name!r}; its tasks: {', '.join(families)}"
+            )
+        return families.index(name)
+
+    @staticmethod
+    def _suite_choices(suite: Suite, split: str, body: str) -> tuple[TaskSpec, ...]:
+        """Return the tasks of ``suite``'s ``split`` that ``body`` performs.
+
+        Raises:
+            InvalidParameterError: If the split has no task for the body.
+        """
+        tasks = suite.tasks(split)
+        mine = tuple(spec for spec in tasks if spec.embodiment == body)
+        if not mine:
+            bodies = sorted({spec.embodiment for spec in tasks})
+            raise InvalidParameterError(
+                f"suite {suite.name!r} has no {split} task for body {body!r}; its {split} "
+                f"tasks are for {', '.join(bodies)}: make the env with body= one of them"
+            )
+        return mine
 
     def _set_task(
         self, choice: int, goal: NDArray[np.float64], objects: NDArray[np.float64]
@@ -401,32 +532,34 @@ class ArmEnv(PortiaEnv):
         self._instruction = self._family.instruction(self._goal, self._object_values)
         self._task_id = spec.task_id
         self._one_hot = np.eye(len(ARM_TASKS))[family]
-        self._achieved = PARTS[f"{self._family.achieved}_pos"]
+        self._achieved = self._layout.slices[f"{self._family.achieved}_pos"]
         self.sim.model.site_pos[self._goal_site] = self._goal
         self.sim.model.site_size[self._goal_site, 0] = self._radius
 
     def _observe(self, sensors: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-        """Build fresh observation arrays from sensor readings of shape ``(..., 47)``."""
+        """Build fresh observation arrays from sensor readings (``(..., 47)`` for the arm)."""
         leading = sensors.shape[:-1]
-        vector = np.empty((*leading, OBSERVATION_SIZE))
-        vector[..., :N_SENSOR_READINGS] = sensors
-        grip = sensors[..., GRIP_POS]
-        vector[..., PARTS["block_rel_pos"]] = sensors[..., PARTS["block_pos"]] - grip
-        vector[..., PARTS["handle_rel_pos"]] = sensors[..., PARTS["handle_pos"]] - grip
-        vector[..., PARTS["block_size"].start] = self._sizes[0]
-        vector[..., PARTS["support_size"].start] = self._sizes[1]
+        layout = self._layout
+        parts = layout.slices
+        vector = np.empty((*leading, layout.size))
+        vector[..., : layout.n_sensor_readings] = sensors
+        grip = sensors[..., parts["grip_pos"]]
+        vector[..., parts["block_rel_pos"]] = sensors[..., parts["block_pos"]] - grip
+        vector[..., parts["handle_rel_pos"]] = sensors[..., parts["handle_pos"]] - grip
+        vector[..., parts["block_size"].start] = self._sizes[0]
+        vector[..., parts["support_size"].start] = self._sizes[1]
         task = np.empty((*leading, len(ARM_TASKS)))
         task[...] = self._one_hot
         return {
             "observation": vector,
             "achieved_goal": vector[..., self._achieved].copy(),
-            "desired_goal": self._family.desired_goals(vector, self._goal),
+            "desired_goal": self._family.desired_goals(vector, self._goal, layout.shift),
             "task": task,
         }
 
     def _score(self, vectors: NDArray[np.float64]) -> Scores:
-        """Score observation vectors of shape ``(n, OBSERVATION_SIZE)`` against the goal."""
-        return self._family.score(vectors, self._goal, self._radius)
+        """Score observation vectors of shape ``(n, layout size)`` against the goal."""
+        return self._family.score(vectors, self._goal, self._radius, self._layout.shift)
 
     def _info(self, scores: Scores) -> dict[str, Any]:
         """Return the info of a single step (scores of batch 1)."""
@@ -447,3 +580,113 @@ def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float6
         return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
     values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
     return values.reshape(shape)
+
+
+def _describe(body: ArmBody, model: mujoco.MjModel) -> Embodiment:
+    """Describe ``body`` from its compiled ``model``: joints, actions and proprioception.
+
+    Joints are the hinges, then the two finger slides. A hinge's link length is the
+    distance from its axis to the next hinge's (for the last one, to the grip site) at the
+    zero configuration, to the micrometre; a finger's is its pad's length.
+    """
+    data = mujoco.MjData(model)
+    mujoco.mj_kinematics(model, data)
+    anchors = [data.joint(name).xanchor.copy() for name in body.joints]
+    anchors.append(data.site(arm.GRIP_SITE).xpos.copy())
+    n = len(body.joints)
+    joints = [
+        Joint(
+            name=name,
+            kind="hinge",
+            low=float(low),
+            high=float(high),
+            axis=_axis(model, name),
+            link_length_m=round(float(np.linalg.norm(anchors[i + 1] - anchors[i])), 6),
+            parent=None if i == 0 else i - 1,
+        )
+        for i, (name, (low, high)) in enumerate(zip(body.joints, body.joint_ranges, strict=True))
+    ]
+    for name in arm.FINGER_JOINTS:
+        low, high = model.jnt_range[model.joint(name).id]
+        pad_length = 2.0 * float(model.geom(f"{name}_pad").size[2])
+        joint = Joint(name, "slide", float(low), float(high), _axis(model, name), pad_length, n - 1)
+        joints.append(joint)
+
+    actions = [
+        Dimension(j.name, "joint_position_target", "rad", "joint", j.low, j.high, i)
+        for i, j in enumerate(joints[:n])
+    ]
+    actions.append(Dimension("gripper", "gripper_command", "1", "joint", -1.0, 1.0))
+
+    speed = JOINT_SPEED_SCALE_RAD_S
+    proprioception = [
+        *(
+            Dimension(f"joint_pos_{j.name}", "joint_position", "rad", "joint", j.low, j.high, i)
+            for i, j in enumerate(joints[:n])
+        ),
+        *(
+            Dimension(f"joint_vel_{j.name}", "joint_velocity", "rad/s", "joint", -speed, speed, i)
+            for i, j in enumerate(joints[:n])
+        ),
+        *(
+            Dimension(f"{j.name}_pos", "joint_position", "m", "joint", j.low, j.high, n + k)
+            for k, j in enumerate(joints[n:])
+        ),
+        *(
+            Dimension(
+                f"{j.name}_vel",
+                "joint_velocity",
+                "m/s",
+                "joint",
+                -FINGER_SPEED_SCALE_M_S,
+                FINGER_SPEED_SCALE_M_S,
+                n + k,
+            )
+            for k, j in enumerate(joints[n:])
+        ),
+        *(
+            Dimension(
+                f"grip_pos_{axis}",
+                "position",
+                "m",
+                "world",
+                -GRIP_POSITION_SCALE_M,
+                GRIP_POSITION_SCALE_M,
+            )
+            for axis in "xyz"
+        ),
+        *(
+            Dimension(
+                f"grip_vel_{axis}",
+                "linear_velocity",
+                "m/s",
+                "world",
+                -GRIP_SPEED_SCALE_M_S,
+                GRIP_SPEED_SCALE_M_S,
+            )
+            for axis in "xyz"
+        ),
+    ]
+    layout = observation_layout(n)
+    indices = [
+        index
+        for part in ("joint_pos", "joint_vel", "finger_pos", "finger_vel", "grip_pos", "grip_vel")
+        for index in range(layout.slices[part].start, layout.slices[part].stop)
+    ]
+    return Embodiment(
+        name=body.name,
+        joints=tuple(joints),
+        actions=tuple(actions),
+        proprioception=tuple(proprioception),
+        proprio_key="observation",
+        proprio_indices=tuple(indices),
+    )
+
+
+def _axis(model: mujoco.MjModel, joint: str) -> tuple[float, float, float]:
+    """Return ``joint``'s axis in its body's frame: the parent's at the zero configuration.
+
+    The arms' bodies are built unturned against their parents, so the two frames agree.
+    """
+    x, y, z = (float(value) for value in model.jnt_axis[model.joint(joint).id])
+    return (x, y, z)

@@ -2,7 +2,8 @@
 
 One stateless feedback policy per family (``reach_expert``, ``push_expert``,
 ``pick_place_expert``, ``slide_expert``, ``stack_expert``, ``drawer_expert``), and
-``ScriptedExpert``, which picks the family's expert each step::
+``ScriptedExpert``, which picks the family's expert each step (``HandoverExpert`` acts for
+both arms of the two-arm handover env)::
 
     import gymnasium
     import portia_envs
@@ -16,6 +17,7 @@ One stateless feedback policy per family (``reach_expert``, ``push_expert``,
 
 from portia_envs.experts.agent import ScriptedExpert, run_episode
 from portia_envs.experts.drawer import drawer_expert
+from portia_envs.experts.handover import HandoverExpert
 from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
 from portia_envs.experts.push import push_expert
@@ -25,6 +27,7 @@ from portia_envs.experts.stack import stack_expert
 
 __all__ = [
     "ArmIK",
+    "HandoverExpert",
     "ScriptedExpert",
     "drawer_expert",
     "pick_place_expert",

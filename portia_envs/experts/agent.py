@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.envs.arm import ArmEnv
+from portia_envs.experts.arm4 import ARM4_EXPERTS, Arm4IK
 from portia_envs.experts.drawer import drawer_expert
 from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert
@@ -33,6 +35,9 @@ EXPERTS: dict[str, Expert] = {
 class ScriptedExpert:
     """Acts in any Portia arm env with the scripted expert of the episode's task family.
 
+    The six-joint arm has an expert for every family; the four-hinge bodies (``arm4``,
+    ``arm4_long``) for theirs, reach and push (``experts.arm4``).
+
     The family is read from each observation's one-hot ``task`` key, and every expert is a
     feedback policy of the observation alone, so the agent is deterministic (the same
     observation gives the same action) and works from any state, mid-episode included.
@@ -53,7 +58,12 @@ class ScriptedExpert:
                 f"ScriptedExpert acts in Portia arm envs (ArmEnv, e.g. "
                 f"gymnasium.make('Portia/Arm-v0')), got {type(base).__name__}"
             )
-        self._ik = ArmIK(base.sim.model)
+        self._ik: ArmIK | Arm4IK
+        self._experts: Mapping[str, Callable[[Mapping[str, NDArray], Any], NDArray[np.float32]]]
+        if base.body == "arm":
+            self._ik, self._experts = ArmIK(base.sim.model), EXPERTS
+        else:
+            self._ik, self._experts = Arm4IK.for_body(base.body), ARM4_EXPERTS
 
     def act(self, observation: Mapping[str, NDArray]) -> NDArray[np.float32]:
         """Return the action for one (unbatched) observation.
@@ -62,7 +72,8 @@ class ScriptedExpert:
             observation: An ``ArmEnv`` observation dict.
 
         Returns:
-            The action, shape ``(7,)``, float32, values in [-1, 1].
+            The action, shape ``(7,)`` (``(5,)`` for a four-hinge body), float32, values in
+            [-1, 1].
 
         Raises:
             ValueError: If ``observation["task"]`` is not a one-hot vector over the families.
@@ -73,7 +84,7 @@ class ScriptedExpert:
                 f"observation['task'] must be one-hot over {', '.join(ARM_TASK_NAMES)} "
                 f"(shape ({len(ARM_TASK_NAMES)},)), got {task}"
             )
-        return EXPERTS[ARM_TASK_NAMES[int(np.argmax(task))]](observation, self._ik)
+        return self._experts[ARM_TASK_NAMES[int(np.argmax(task))]](observation, self._ik)
 
     def reset(self) -> None:
         """Start a new episode; there is nothing to forget, as the experts keep no state."""

@@ -62,6 +62,8 @@ class ArmIK:
         damping: Damping of the least-squares step, m: it keeps steps finite near
             singular arm configurations, at the cost of slower convergence there.
         orientation_weight_m: Metres of position error worth one radian of orientation error.
+        prefix: The name prefix of the arm to solve for (as given to ``add_arm``), in a
+            model with several arms.
     """
 
     def __init__(
@@ -72,12 +74,13 @@ class ArmIK:
         iterations: int = 8,
         damping: float = 0.02,
         orientation_weight_m: float = 0.05,
+        prefix: str = "",
     ) -> None:
         self._model = model
         self._data = mujoco.MjData(model)
-        self._qpos = np.array([model.joint(j).qposadr[0] for j in ARM_JOINTS])
-        self._dofs = np.array([model.joint(j).dofadr[0] for j in ARM_JOINTS])
-        self._site = model.site(GRIP_SITE).id
+        self._qpos = np.array([model.joint(f"{prefix}{j}").qposadr[0] for j in ARM_JOINTS])
+        self._dofs = np.array([model.joint(f"{prefix}{j}").dofadr[0] for j in ARM_JOINTS])
+        self._site = model.site(f"{prefix}{GRIP_SITE}").id
         self._low = np.maximum([low for low, _ in joint_ranges], _LOW)
         self._high = np.minimum([high for _, high in joint_ranges], _HIGH)
         self._iterations = iterations

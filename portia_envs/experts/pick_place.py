@@ -61,7 +61,25 @@ def pick_place_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[
     Returns:
         The action, shape ``(7,)``, values in [-1, 1].
     """
-    parts = observation_parts(observation)
+    return pick_place_action(observation_parts(observation), ik)
+
+
+def pick_place_action(parts: Mapping[str, NDArray[np.float64]], ik: ArmIK) -> NDArray[np.float32]:
+    """Return the pick-and-place expert's action for an observation split into named parts.
+
+    What ``pick_place_expert`` does, for any env that observes the same quantities (the
+    handover env's arms, say).
+
+    Args:
+        parts: The arm's ``joint_pos`` (6, rad), ``grip_pos`` (3, m), ``finger_pos`` (2, m)
+            and ``finger_vel`` (2, m/s); the block's ``block_pos`` (3, m), ``block_quat``
+            (4) and ``block_size`` (half-size, m); ``desired_goal`` (3, m), where the
+            block's centre should end up. Positions in the world frame.
+        ik: Inverse kinematics for the arm.
+
+    Returns:
+        The action, shape ``(7,)``, values in [-1, 1].
+    """
     joints, grip = parts["joint_pos"], parts["grip_pos"]
     block, goal = parts["block_pos"], parts["desired_goal"]
     hand_yaw = ik.hand_yaw(joints)

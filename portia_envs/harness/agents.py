@@ -148,18 +148,6 @@ def build_agent(spec: str, env: gymnasium.Env) -> Agent:
     return as_agent(target)
 
 
-def reset_agent(agent: Agent, seed: int) -> None:
-    """Reset ``agent`` for an episode, passing ``seed`` if its ``reset`` takes one."""
-    try:
-        takes_seed = "seed" in inspect.signature(agent.reset).parameters
-    except (TypeError, ValueError):  # builtins without a signature
-        takes_seed = False
-    if takes_seed:
-        agent.reset(seed=seed)
-    else:
-        agent.reset()
-
-
 def describe_agent(spec: str) -> dict[str, str | None]:
     """Return the spec, the agent's name and its version, for a results file.
 

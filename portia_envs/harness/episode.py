@@ -20,14 +20,20 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from portia_envs.harness.agents import build_agent, reset_agent
-from wrappers.adapters import Agent
+from portia_envs.harness.agents import BUILTIN_AGENTS, build_agent
+from portia_envs.suites import get_suite
+from wrappers.adapters import Agent, NativeAgent, reset_agent
 from wrappers.clocks import Clock, FixedLatency, WallClock
 from wrappers.latency_budget import LatencyBudget
+from wrappers.multi_embodiment import MultiEmbodiment, SharedLayout
 from wrappers.time_pause import TimePause
 
-# The env every suite task runs in (the reference tables were measured in it too).
+# The env every suite task runs in, with the task's body (the reference tables were
+# measured in it too).
 SUITE_ENV_ID = "Portia/Arm-v0"
+# Built-in agents that act in a body's own spaces; in a suite of several bodies they act
+# through ``NativeAgent`` while every other agent sees the shared spaces.
+NATIVE_AGENTS = (BUILTIN_AGENTS["scripted"], BUILTIN_AGENTS["teacher"])
 # Lines of a traceback kept in a failed episode's record.
 TRACEBACK_LINES = 6
 
@@ -154,11 +160,18 @@ class EpisodeRunner:
         self._built.clear()
 
     def _env_and_agent(self, job: EpisodeJob) -> tuple[gymnasium.Env, Agent]:
-        """Return the task's env (as the track has it) and agent, building them once."""
+        """Return the task's env (as the track has it) and agent, building them once.
+
+        In a suite of several bodies the env is behind ``MultiEmbodiment`` with the suite's
+        shared layout, so one agent acts for every body; agent factories are called with
+        that env (a ``TimePause`` inside it), the native built-ins with the ``TimePause``.
+        """
         if job.task_id not in self._built:
             config = self.config
+            suite = get_suite(config.suite)
+            body = suite.task(job.task_id, job.split).embodiment
             task_env = gymnasium.make(
-                SUITE_ENV_ID, suite=config.suite, split=job.split, task=job.task_id
+                SUITE_ENV_ID, suite=config.suite, split=job.split, task=job.task_id, body=body
             )
             paused = TimePause(task_env)
             env: gymnasium.Env = paused
@@ -167,7 +180,15 @@ class EpisodeRunner:
                 env = LatencyBudget(
                     paused, budget_s=config.budget_ms / 1e3, clock=config.make_clock()
                 )
-            self._built[job.task_id] = (env, build_agent(config.agent, paused))
+            if len(suite.bodies) == 1:
+                agent = build_agent(config.agent, paused)
+            else:
+                env = MultiEmbodiment(env, suite_layout(suite.name))
+                if config.agent in NATIVE_AGENTS:
+                    agent = NativeAgent(build_agent(config.agent, paused), env)
+                else:
+                    agent = build_agent(config.agent, env)
+            self._built[job.task_id] = (env, agent)
         return self._built[job.task_id]
 
     def _play(self, job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> dict[str, Any]:
@@ -205,6 +226,17 @@ class EpisodeRunner:
             "latencies_ms": latencies if realtime else None,
             "overran": overran if realtime else None,
         }
+
+
+@functools.cache
+def suite_layout(suite: str) -> SharedLayout:
+    """Return the shared layout that fits every body of ``suite`` (one env each, measured)."""
+    envs = [gymnasium.make(SUITE_ENV_ID, body=body) for body in get_suite(suite).bodies]
+    try:
+        return SharedLayout.covering(envs)
+    finally:
+        for env in envs:
+            env.close()
 
 
 def _describe(error: BaseException) -> str:

@@ -63,6 +63,38 @@ def new_tabletop_spec() -> mujoco.MjSpec:
     """Return a spec holding the table, lights, cameras and physics options, with no robot."""
     spec = mujoco.MjSpec()
     spec.modelname = "portia_tabletop"
+    configure_scene(spec)
+    world = spec.worldbody
+    # A box, not a plane: planes are infinite, and a block pushed off the edge must fall.
+    world.add_geom(
+        name="table",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=list(TABLE_HALF_M),
+        pos=[TABLE_CENTER_X_M, 0, -TABLE_HALF_M[2]],
+        friction=[TABLE_FRICTION, 0.005, 0.0001],
+        material="table",
+    )
+    world.add_geom(
+        name="floor",
+        type=mujoco.mjtGeom.mjGEOM_PLANE,
+        size=[3, 3, 0.05],
+        pos=[0, 0, FLOOR_Z_M],
+        rgba=[0.3, 0.32, 0.35, 1],
+    )
+    world.add_light(
+        name="key", pos=[0.4, -0.4, 1.6], dir=[0, 0.3, -1], diffuse=[0.7, 0.7, 0.7], castshadow=True
+    )
+    add_camera(spec, "overview", pos=(1.25, -0.85, 0.85), target=(0.35, 0.0, 0.1))
+    add_camera(spec, "top", pos=(0.42, 0.0, 1.3), target=(0.42, 0.0, 0.0), up=(1.0, 0.0, 0.0))
+    return spec
+
+
+def configure_scene(spec: mujoco.MjSpec) -> None:
+    """Set the physics options and visual quality every Portia scene shares.
+
+    Also adds the checkered ``table`` material. Angles are in radians, the timestep is
+    ``TIMESTEP_S``, contacts use elliptic friction cones.
+    """
     spec.compiler.degree = False
     spec.option.timestep = TIMESTEP_S
     spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
@@ -88,29 +120,6 @@ def new_tabletop_spec() -> mujoco.MjSpec:
     )
     grid = spec.add_material(name="table", texrepeat=[8, 8])
     grid.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "grid"
-    world = spec.worldbody
-    # A box, not a plane: planes are infinite, and a block pushed off the edge must fall.
-    world.add_geom(
-        name="table",
-        type=mujoco.mjtGeom.mjGEOM_BOX,
-        size=list(TABLE_HALF_M),
-        pos=[TABLE_CENTER_X_M, 0, -TABLE_HALF_M[2]],
-        friction=[TABLE_FRICTION, 0.005, 0.0001],
-        material="table",
-    )
-    world.add_geom(
-        name="floor",
-        type=mujoco.mjtGeom.mjGEOM_PLANE,
-        size=[3, 3, 0.05],
-        pos=[0, 0, FLOOR_Z_M],
-        rgba=[0.3, 0.32, 0.35, 1],
-    )
-    world.add_light(
-        name="key", pos=[0.4, -0.4, 1.6], dir=[0, 0.3, -1], diffuse=[0.7, 0.7, 0.7], castshadow=True
-    )
-    _add_camera(spec, "overview", pos=(1.25, -0.85, 0.85), target=(0.35, 0.0, 0.1))
-    _add_camera(spec, "top", pos=(0.42, 0.0, 1.3), target=(0.42, 0.0, 0.0), up=(1.0, 0.0, 0.0))
-    return spec
 
 
 def add_block(
@@ -250,7 +259,7 @@ def add_goal_marker(spec: mujoco.MjSpec, radius_m: float) -> None:
     )
 
 
-def _add_camera(
+def add_camera(
     spec: mujoco.MjSpec,
     name: str,
     *,

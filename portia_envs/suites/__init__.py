@@ -5,12 +5,15 @@ suite="arm-reach-v0", split="train")`` draws its train tasks at each reset.
 """
 
 from portia_envs.errors import UnknownSuiteError, did_you_mean
+from portia_envs.suites.arm_bodies import ARM_BODIES_V0
 from portia_envs.suites.arm_gen import ARM_GEN_V0
 from portia_envs.suites.arm_reach import ARM_REACH_V0
 from portia_envs.suites.smoke import SMOKE_V0
 from portia_envs.suites.spec import SPLITS, Suite, TaskSpec
 
-SUITES: dict[str, Suite] = {suite.name: suite for suite in (SMOKE_V0, ARM_REACH_V0, ARM_GEN_V0)}
+SUITES: dict[str, Suite] = {
+    suite.name: suite for suite in (SMOKE_V0, ARM_REACH_V0, ARM_GEN_V0, ARM_BODIES_V0)
+}
 
 
 def get_suite(name: str) -> Suite:

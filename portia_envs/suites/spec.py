@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from portia_envs.errors import UnknownSuiteError, UnknownTaskError, did_you_mean
-from portia_envs.sim.compose import arm_fingerprint
+from portia_envs.sim.compose import BODY_FAMILIES, arm_fingerprint, check_body
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 
 SPLITS = ("train", "heldout")
@@ -22,9 +22,14 @@ class TaskSpec:
 
     Args:
         task_id: A stable id, unique within its suite (e.g. ``"reach-left"``).
-        family: The task family (``reach``, ``push`` or ``pick_place``).
+        family: The task family (``reach``, ``push``, ``pick_place``, ...).
         ranges: Parameter ranges replacing the family's defaults, ``{name: (low, high)}``.
-        embodiment: The body that performs it.
+        embodiment: The body that performs it: ``"arm"`` (six joints), or a four-hinge arm
+            (``"arm4"``, ``"arm4_long"``), which does ``reach`` and ``push``.
+
+    Raises:
+        UnknownTaskError: On an unknown family, or one the body does not do.
+        InvalidParameterError: On an unknown body or range.
     """
 
     task_id: str
@@ -34,6 +39,12 @@ class TaskSpec:
 
     def __post_init__(self) -> None:
         arm_task_index(self.family)
+        check_body(self.embodiment)
+        if self.family not in BODY_FAMILIES[self.embodiment]:
+            raise UnknownTaskError(
+                f"task {self.task_id!r}: body {self.embodiment!r} does not do {self.family}; "
+                f"its families: {', '.join(BODY_FAMILIES[self.embodiment])}"
+            )
         checked = ARM_TASKS[ARM_TASK_NAMES.index(self.family)].ranges(dict(self.ranges))
         # Checked, as floats, and read-only: a suite never changes once built.
         frozen = {key: checked[key] for key in self.ranges}
@@ -57,10 +68,11 @@ class TaskSpec:
 class Suite:
     """A frozen, versioned list of train and held-out tasks.
 
-    Held-out tasks are unseen in training along the named ``heldout_axes``. The ``hash``
-    covers every task's content and the environment fingerprint (model XML, task code
-    version, MuJoCo major version), so it changes whenever anything that affects results
-    changes; it goes into every results file.
+    Held-out tasks are unseen in training along the named ``heldout_axes`` (a body, too: a
+    suite's tasks may name several, see ``bodies``). The ``hash`` covers every task's content
+    and the environment fingerprint of every body (model XML, task code version, MuJoCo
+    major version), so it changes whenever anything that affects results changes; it goes
+    into every results file.
 
     Args:
         name: ``<name>-v<N>``; a published suite never changes (a change is a new version).
@@ -113,7 +125,21 @@ class Suite:
             + did_you_mean(task_id, known)
         )
 
-    def content(self, fingerprint: str) -> dict[str, Any]:
+    @property
+    def bodies(self) -> tuple[str, ...]:
+        """The bodies its tasks name, in order of first appearance (train, then held out)."""
+        return tuple(dict.fromkeys(task.embodiment for task in self.train + self.heldout))
+
+    def fingerprint(self) -> str | dict[str, str]:
+        """Return the environment fingerprint: the arm's, or one per body if there are others.
+
+        A suite of the six-joint arm alone keeps the plain fingerprint it always had.
+        """
+        if self.bodies == ("arm",):
+            return arm_fingerprint()
+        return {body: arm_fingerprint(body=body) for body in self.bodies}
+
+    def content(self, fingerprint: str | dict[str, str]) -> dict[str, Any]:
         """Return the suite's defining content, including the environment ``fingerprint``."""
         return {
             "name": self.name,
@@ -126,5 +152,5 @@ class Suite:
     @property
     def hash(self) -> str:
         """The content hash: SHA-256 (hex, first 16) of the canonical JSON of ``content``."""
-        canonical = json.dumps(self.content(arm_fingerprint()), sort_keys=True)
+        canonical = json.dumps(self.content(self.fingerprint()), sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]

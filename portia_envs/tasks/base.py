@@ -30,7 +30,8 @@ from portia_envs.tasks.observation import PARTS
 TABLE_TOP_X_M = (TABLE_CENTER_X_M - TABLE_HALF_M[0], TABLE_CENTER_X_M + TABLE_HALF_M[0])
 TABLE_TOP_HALF_Y_M = TABLE_HALF_M[1]
 FELL_Z_M = -0.1
-# Where in an observation vector the kernel reads (first index of each part).
+# Where in an observation vector of the six-joint arm the kernel reads (first index of each
+# part); for another body every index moves by its layout's ``shift``.
 _GRIP = PARTS["grip_pos"].start
 _BLOCK = PARTS["block_pos"].start
 _SUPPORT = PARTS["support_pos"].start
@@ -191,7 +192,11 @@ class ArmTask:
         return env_radius_m if self.success_radius_m is None else self.success_radius_m
 
     def score(
-        self, vectors: NDArray[np.float64], goal: NDArray[np.float64], radius_m: float
+        self,
+        vectors: NDArray[np.float64],
+        goal: NDArray[np.float64],
+        radius_m: float,
+        shift: int = 0,
     ) -> Scores:
         """Score observation vectors: reward terms, success and termination, vectorized.
 
@@ -203,9 +208,11 @@ class ArmTask:
         ``keeps_on_table`` whose centre left the table top, past an edge or below it.
 
         Args:
-            vectors: Observation vectors, shape ``(n, OBSERVATION_SIZE)``.
+            vectors: Observation vectors, shape ``(n, layout size)``.
             goal: The goal, shape ``(3,)``, m.
             radius_m: Success radius, m.
+            shift: The body's ``tasks.observation.Layout.shift``: 0 for the six-joint arm,
+                whose layout ``OBSERVATION_LAYOUT`` is.
 
         Returns:
             The scores, each of shape ``(n,)``.
@@ -214,8 +221,9 @@ class ArmTask:
             *_score_kernel(
                 vectors,
                 goal,
-                _POINTS[self.achieved],
-                -1 if self.approach is None else _POINTS[self.approach],
+                shift,
+                _POINTS[self.achieved] + shift,
+                -1 if self.approach is None else _POINTS[self.approach] + shift,
                 self.goal_on_support,
                 self.approach_weight,
                 radius_m,
@@ -226,20 +234,22 @@ class ArmTask:
         )
 
     def desired_goals(
-        self, vectors: NDArray[np.float64], goal: NDArray[np.float64]
+        self, vectors: NDArray[np.float64], goal: NDArray[np.float64], shift: int = 0
     ) -> NDArray[np.float64]:
         """Return the desired goal of each observation vector, shape ``(..., 3)``.
 
         The same numbers ``score`` measures against: ``goal`` itself, or for
         ``goal_on_support`` the point a block's half-size above the support block's top.
+        ``shift`` is the body's layout shift, as for ``score``.
         """
         desired = np.empty((*vectors.shape[:-1], 3))
         if not self.goal_on_support:
             desired[...] = goal
             return desired
-        desired[...] = vectors[..., _SUPPORT : _SUPPORT + 3]
-        desired[..., 2] = vectors[..., _SUPPORT + 2] + (
-            vectors[..., _SUPPORT_SIZE] + vectors[..., _BLOCK_SIZE]
+        support, sizes = _SUPPORT + shift, (_SUPPORT_SIZE + shift, _BLOCK_SIZE + shift)
+        desired[...] = vectors[..., support : support + 3]
+        desired[..., 2] = vectors[..., support + 2] + (
+            vectors[..., sizes[0]] + vectors[..., sizes[1]]
         )
         return desired
 
@@ -284,6 +294,7 @@ def _off_table(x: float, y: float, z: float) -> bool:
 def _score_kernel(
     v: NDArray[np.float64],
     goal: NDArray[np.float64],
+    shift: int,
     achieved: int,
     approach: int,
     goal_on_support: bool,
@@ -294,27 +305,30 @@ def _score_kernel(
     keep_support: bool,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     # One pass and no temporaries: this runs on every env step and every imagined future.
+    # ``achieved`` and ``approach`` come shifted; the other parts move by ``shift`` here.
+    grip, block, support = _GRIP + shift, _BLOCK + shift, _SUPPORT + shift
+    block_size, support_size = _BLOCK_SIZE + shift, _SUPPORT_SIZE + shift
     n = v.shape[0]
     distance, pull = np.empty(n), np.zeros(n)
     success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
     for i in range(n):
         gx, gy, gz = goal[0], goal[1], goal[2]
         if goal_on_support:
-            gx, gy = v[i, _SUPPORT], v[i, _SUPPORT + 1]
-            gz = v[i, _SUPPORT + 2] + (v[i, _SUPPORT_SIZE] + v[i, _BLOCK_SIZE])
+            gx, gy = v[i, support], v[i, support + 1]
+            gz = v[i, support + 2] + (v[i, support_size] + v[i, block_size])
         d = _norm3(v[i, achieved] - gx, v[i, achieved + 1] - gy, v[i, achieved + 2] - gz)
         distance[i] = -d
         a = 0.0
         if approach >= 0:
             a = _norm3(
-                v[i, _GRIP] - v[i, approach],
-                v[i, _GRIP + 1] - v[i, approach + 1],
-                v[i, _GRIP + 2] - v[i, approach + 2],
+                v[i, grip] - v[i, approach],
+                v[i, grip + 1] - v[i, approach + 1],
+                v[i, grip + 2] - v[i, approach + 2],
             )
             pull[i] = -approach_weight * a
         success[i] = d < radius_m and (release_m <= 0.0 or a > release_m)
-        block_off = _off_table(v[i, _BLOCK], v[i, _BLOCK + 1], v[i, _BLOCK + 2])
-        support_off = _off_table(v[i, _SUPPORT], v[i, _SUPPORT + 1], v[i, _SUPPORT + 2])
+        block_off = _off_table(v[i, block], v[i, block + 1], v[i, block + 2])
+        support_off = _off_table(v[i, support], v[i, support + 1], v[i, support + 2])
         terminated[i] = (keep_block and block_off) or (keep_support and support_off)
     return distance, pull, success, terminated
 

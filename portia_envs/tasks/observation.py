@@ -1,24 +1,24 @@
 """The arm env's observation vector: its named parts, in order, and where each one lies.
 
 Scoring reads positions straight out of observation vectors (real, imagined or stored), so
-the layout lives with the tasks; the env builds vectors to it.
+the layout lives with the tasks; the env builds vectors to it. The body's parts come first
+and their sizes depend on its joint count (``observation_layout``); the scene's parts follow
+unchanged, ``Layout.shift`` places away from where the six-joint arm has them.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import functools
+from typing import NamedTuple
 
-# (name, size, bound) of each part, in order. Bounds are limits no state reaches, declared
-# so that the space is finite: the arm reaches 1 m and block episodes end when a block leaves
-# the table, so 10 m bounds every position; speeds are two orders of magnitude above the
-# largest seen under random actions (30 rad/s, 8 m/s).
-OBSERVATION_LAYOUT = (
-    ("joint_pos", 6, 2 * np.pi),
-    ("joint_vel", 6, 1e4),
-    ("finger_pos", 2, 10.0),
-    ("finger_vel", 2, 1e3),
-    ("grip_pos", 3, 10.0),
-    ("grip_vel", 3, 1e3),
+import numpy as np
+from numpy.typing import NDArray
+
+# (name, size, bound) of each part of the scene, in order. Bounds are limits no state
+# reaches, declared so that the space is finite: the arms reach about 1 m and block episodes
+# end when a block leaves the table, so 10 m bounds every position; speeds are two orders of
+# magnitude above the largest seen under random actions (30 rad/s, 8 m/s).
+SCENE_LAYOUT = (
     ("block_pos", 3, 10.0),
     ("block_quat", 4, 1.0),
     ("block_vel", 3, 1e3),
@@ -33,14 +33,82 @@ OBSERVATION_LAYOUT = (
     ("block_size", 1, 1.0),
     ("support_size", 1, 1.0),
 )
-OBSERVATION_SIZE = sum(size for _, size, _ in OBSERVATION_LAYOUT)
+# The joint count of the six-joint arm, whose layout the module constants below describe.
+ARM_N_JOINTS = 6
+
+
+class Layout(NamedTuple):
+    """The observation vector of a body with ``n_joints`` hinges, at the tabletop.
+
+    Attributes:
+        parts: ``(name, size, bound)`` of each part, in order.
+        slices: Each part's slice of the vector, by name.
+        size: The vector's length.
+        bound: Each value's bound, shape ``(size,)``.
+        n_sensor_readings: The parts up to ``drawer_vel`` are sensor readings, in the
+            model's sensor order; the rest are computed (relative positions) or known (the
+            blocks' half-sizes, m).
+        shift: Where the scene's parts lie relative to the six-joint arm's layout (0 for it,
+            negative for a body with fewer joints); scoring reads at offsets shifted by it.
+    """
+
+    parts: tuple[tuple[str, int, float], ...]
+    slices: dict[str, slice]
+    size: int
+    bound: NDArray[np.float64]
+    n_sensor_readings: int
+    shift: int
+
+
+def body_layout(n_joints: int) -> tuple[tuple[str, int, float], ...]:
+    """Return ``(name, size, bound)`` of the body's parts for a body of ``n_joints`` hinges.
+
+    Joint positions (rad), joint velocities (rad/s), finger positions (m), finger velocities
+    (m/s), the grip site's position (m, world frame) and velocity (m/s), as the body's
+    sensors are ordered.
+    """
+    return (
+        ("joint_pos", n_joints, 2 * np.pi),
+        ("joint_vel", n_joints, 1e4),
+        ("finger_pos", 2, 10.0),
+        ("finger_vel", 2, 1e3),
+        ("grip_pos", 3, 10.0),
+        ("grip_vel", 3, 1e3),
+    )
+
+
+@functools.cache
+def observation_layout(n_joints: int) -> Layout:
+    """Return the observation layout of a body with ``n_joints`` hinges (cached, read-only).
+
+    Args:
+        n_joints: The body's hinge count (6 for the arm, 4 for the arm4 bodies).
+    """
+    parts = body_layout(n_joints) + SCENE_LAYOUT
+    starts = np.cumsum([0] + [size for _, size, _ in parts])
+    slices = {
+        name: slice(int(start), int(start) + size)
+        for (name, size, _), start in zip(parts, starts, strict=False)
+    }
+    bound = np.concatenate([np.full(size, bound) for _, size, bound in parts])
+    bound.flags.writeable = False
+    return Layout(
+        parts=parts,
+        slices=slices,
+        size=int(starts[-1]),
+        bound=bound,
+        n_sensor_readings=slices["drawer_vel"].stop,
+        shift=2 * (n_joints - ARM_N_JOINTS),
+    )
+
+
+# The six-joint arm's layout.
+_ARM = observation_layout(ARM_N_JOINTS)
+OBSERVATION_LAYOUT = _ARM.parts
+OBSERVATION_SIZE = _ARM.size
 OBSERVATION_BOUND = np.concatenate([np.full(size, bound) for _, size, bound in OBSERVATION_LAYOUT])
-_STARTS = np.cumsum([0] + [size for _, size, _ in OBSERVATION_LAYOUT])
 # Each part's slice of the vector, by name.
-PARTS = {
-    name: slice(int(start), int(start) + size)
-    for (name, size, _), start in zip(OBSERVATION_LAYOUT, _STARTS, strict=False)
-}
+PARTS = _ARM.slices
 # The parts up to drawer_vel are sensor readings, in the model's sensor order; the rest
 # are computed (relative positions) or known (the blocks' half-sizes, m).
-N_SENSOR_READINGS = PARTS["drawer_vel"].stop
+N_SENSOR_READINGS = _ARM.n_sensor_readings

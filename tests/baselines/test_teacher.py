@@ -12,7 +12,9 @@ from baselines.teacher import (
     TeacherConfig,
     TeacherConfigError,
     arm_teacher_config,
+    make_teacher,
     run_episode,
+    teacher_config_key,
 )
 from portia_envs.suites import get_suite
 from portia_envs.suites.reference import REFERENCE_DIR
@@ -255,8 +257,24 @@ def test_families_that_grasp_get_the_longer_sighted_config():
 @pytest.mark.parametrize("path", sorted(REFERENCE_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_shipped_reference_tables_were_made_with_the_current_teacher_configs(path):
     stored = json.loads(path.read_text())["teacher_config"]
-    families = {task.family for task in get_suite(path.stem).train + get_suite(path.stem).heldout}
-    assert set(stored) == families
-    for family in families:
-        current = json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family))))
-        assert stored[family] == current, family
+    suite = get_suite(path.stem)
+    pairs = {(task.family, task.embodiment) for task in suite.train + suite.heldout}
+    assert set(stored) == {teacher_config_key(family, body) for family, body in pairs}
+    for family, body in pairs:
+        current = json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family, body))))
+        assert stored[teacher_config_key(family, body)] == current, (family, body)
+
+
+def test_a_four_hinge_arm_gets_the_arm_search_over_its_own_dimensions():
+    for body in ("arm4", "arm4_long"):
+        env = TimePause(gymnasium.make("Portia/Arm4Reach-v0", body=body))
+        config = arm_teacher_config("reach", body)
+        assert len(config.noise_std) == len(config.initial_action) == 5
+        assert config.initial_action[-1] == -1.0
+        env.reset(seed=0)
+        rest = env.unwrapped.hold_action()
+        assert np.allclose(config.initial_action[:4], rest[:4], atol=0.05)
+        teacher = make_teacher(env)
+        assert teacher.act(None).shape == (5,)
+    assert teacher_config_key("reach", "arm4") == "arm4/reach"
+    assert teacher_config_key("reach") == "reach"

@@ -13,11 +13,12 @@ import time
 import gymnasium
 import pytest
 
-from portia_envs.harness.agents import build_agent, reset_agent
+from portia_envs.harness.agents import build_agent
 from portia_envs.harness.local import run_local
 from portia_envs.harness.runner import plan_jobs
 from portia_envs.suites import get_suite
 from tests.portia_envs.harness.harness_runs import config
+from wrappers.adapters import reset_agent
 from wrappers.time_pause import TimePause
 
 MIN_SCALING = 1.7  # targets from the harness issue

@@ -8,13 +8,20 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import portia_envs
+from portia_envs.registration import ARM_ENV_SPECS, FAMILY_ENV_IDS
 
-ENV_IDS = sorted(portia_envs.ENV_SPECS)
+# Every id of the arm env, six-joint and four-hinge bodies alike.
+ENV_IDS = sorted(ARM_ENV_SPECS)
+# The observation vector's size per body.
+OBSERVATION_SIZES = {"arm": 55, "arm4": 51}
 
 
 def test_every_id_is_registered_with_a_time_limit():
     assert ENV_IDS == [
         "Portia/Arm-v0",
+        "Portia/Arm4-v0",
+        "Portia/Arm4Push-v0",
+        "Portia/Arm4Reach-v0",
         "Portia/ArmDrawer-v0",
         "Portia/ArmPickPlace-v0",
         "Portia/ArmPush-v0",
@@ -25,7 +32,11 @@ def test_every_id_is_registered_with_a_time_limit():
     for env_id in ENV_IDS:
         spec = gymnasium.spec(env_id)
         assert spec.entry_point == "portia_envs.envs.arm:ArmEnv"
-        assert spec.max_episode_steps == portia_envs.ENV_SPECS[env_id][1]
+        assert spec.max_episode_steps == ARM_ENV_SPECS[env_id][1]
+    assert sorted(portia_envs.ENV_SPECS) == [i for i in ENV_IDS if not i.startswith("Portia/Arm4")]
+    # The families' own ids are the six-joint arm's.
+    assert set(FAMILY_ENV_IDS.values()) <= set(portia_envs.ENV_SPECS)
+    assert [gymnasium.spec(i).kwargs.get("body") for i in ENV_IDS if "Arm4" in i] == ["arm4"] * 3
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -55,7 +66,8 @@ def test_stable_baselines3_env_checker_accepts(env_id):
 def test_make_vec_steps_every_id(env_id, mode):
     envs = gymnasium.make_vec(env_id, num_envs=2, vectorization_mode=mode)
     observations, infos = envs.reset(seed=[1, 2])
-    assert observations["observation"].shape == (2, 55)
+    body = ARM_ENV_SPECS[env_id][0].get("body", "arm")
+    assert observations["observation"].shape == (2, OBSERVATION_SIZES[body])
     assert infos["task_id"].shape == (2,)
     for _ in range(3):
         observations, rewards, terminated, truncated, infos = envs.step(envs.action_space.sample())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -55,3 +56,15 @@ def as_agent(policy: Any) -> Agent:
         f"act(observation) and reset(), a Stable-Baselines3 model (predict), or a callable "
         f"observation -> action"
     )
+
+
+def reset_agent(agent: Agent, seed: int) -> None:
+    """Reset ``agent`` for an episode, passing ``seed`` if its ``reset`` takes one."""
+    try:
+        takes_seed = "seed" in inspect.signature(agent.reset).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        takes_seed = False
+    if takes_seed:
+        agent.reset(seed=seed)
+    else:
+        agent.reset()

@@ -69,3 +69,21 @@ def make_sb3(env):
     from stable_baselines3 import PPO
 
     return PPO("MultiInputPolicy", env, n_steps=64, seed=0, device="cpu")
+
+
+def shared_space_agent(env):
+    """For suites of several bodies: checks it was given the shared spaces, then holds still.
+
+    Holding still is the zero action of the body's own slots: every joint at the middle of
+    its range, the gripper half shut.
+    """
+    from wrappers import MultiEmbodiment
+
+    assert isinstance(env, MultiEmbodiment), type(env).__name__
+    zeros = np.zeros(env.action_space.shape, dtype=np.float32)
+
+    def act(observation):
+        assert observation["embodiment"].shape[0] == env.action_space.shape[0]
+        return zeros
+
+    return act

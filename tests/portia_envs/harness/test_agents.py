@@ -10,11 +10,10 @@ from portia_envs.harness.agents import (
     RandomAgent,
     build_agent,
     describe_agent,
-    reset_agent,
     resolve_spec,
 )
 from tests.portia_envs.harness.harness_runs import FAKE_AGENTS, fake, run
-from wrappers.adapters import AgentTypeError, CallableAgent, SB3Agent
+from wrappers.adapters import AgentTypeError, CallableAgent, SB3Agent, reset_agent
 from wrappers.time_pause import TimePause
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import portia_envs  # noqa: F401  (registers the ids)
 from portia_envs.envs.arm import ArmEnv
-from portia_envs.errors import UnknownSuiteError, UnknownTaskError
+from portia_envs.errors import InvalidParameterError, UnknownSuiteError, UnknownTaskError
 from portia_envs.sim.compose import arm_fingerprint
 from portia_envs.suites import SUITES, TaskSpec, get_suite
 
@@ -14,6 +14,7 @@ PINNED_HASHES = {
     "smoke-v0": "2e1ae483f98ba2c3",
     "arm-reach-v0": "8d80aa904ce698f2",
     "arm-gen-v0": "1529b501dcd160d6",
+    "arm-bodies-v0": "448f35bb7dfd160a",
 }
 
 
@@ -32,9 +33,13 @@ def test_heldout_tasks_are_disjoint_from_train_along_the_named_axes(suite):
     named = {axis.split(":")[0] for axis in suite.heldout_axes}
     named = {key.strip() for axes in named for key in axes.split(",")}
     train_families = {task.family for task in suite.train}
+    train_bodies = {task.embodiment for task in suite.train}
     for heldout in suite.heldout:
         if heldout.family not in train_families:
             assert "family" in named
+            continue
+        if heldout.embodiment not in train_bodies:
+            assert "embodiment" in named
             continue
         for train in suite.train:
             if train.family != heldout.family:
@@ -52,22 +57,23 @@ def inside(parameters, ranges):
 @pytest.mark.parametrize("name", sorted(SUITES))
 def test_the_train_split_never_yields_a_heldout_task(name):
     suite = get_suite(name)
-    env = ArmEnv(suite=name, split="train")
-    train_ids = {task.task_id for task in suite.train}
-    drawn = set()
-    for seed in range(150):
-        _, info = env.reset(seed=seed)
-        assert info["task_id"] in train_ids
-        drawn.add(info["task_id"])
-        spec = suite.task(info["task_id"])
-        parameters = info["task_parameters"]
-        assert inside(parameters, spec.full_ranges())
-        for heldout in suite.heldout:
-            if heldout.family == spec.family:
-                assert not inside(parameters, heldout.full_ranges())
-    assert drawn == train_ids
-    with pytest.raises(UnknownTaskError, match="the train split"):
-        env.reset(options={"task": suite.heldout[0].task_id})
+    for body in dict.fromkeys(task.embodiment for task in suite.train):
+        env = ArmEnv(suite=name, split="train", body=body)
+        train_ids = {task.task_id for task in suite.train if task.embodiment == body}
+        drawn = set()
+        for seed in range(150):
+            _, info = env.reset(seed=seed)
+            assert info["task_id"] in train_ids
+            drawn.add(info["task_id"])
+            spec = suite.task(info["task_id"])
+            parameters = info["task_parameters"]
+            assert inside(parameters, spec.full_ranges())
+            for heldout in suite.heldout:
+                if heldout.family == spec.family and heldout.embodiment == body:
+                    assert not inside(parameters, heldout.full_ranges())
+        assert drawn == train_ids
+        with pytest.raises(UnknownTaskError, match="the train split"):
+            env.reset(options={"task": suite.heldout[0].task_id})
 
 
 def test_the_heldout_split_draws_only_heldout_tasks():
@@ -107,7 +113,8 @@ def test_changing_a_parameter_range_changes_the_hash():
 
 def test_unknown_suites_splits_and_tasks_list_the_known_ones():
     with pytest.raises(
-        UnknownSuiteError, match=r"known suites: arm-gen-v0, arm-reach-v0, smoke-v0.*'smoke-v0'"
+        UnknownSuiteError,
+        match=r"known suites: arm-bodies-v0, arm-gen-v0, arm-reach-v0, smoke-v0.*'smoke-v0'",
     ):
         gymnasium.make("Portia/Arm-v0", suite="smoke-v1")
     with pytest.raises(UnknownSuiteError, match=r"accepted: train, heldout.*'heldout'"):
@@ -131,3 +138,41 @@ def test_environment_fingerprint():
     assert env.fingerprint == ArmEnv().fingerprint == arm_fingerprint()
     assert ArmEnv(goal_radius_m=0.03).fingerprint != env.fingerprint
     assert len(env.fingerprint) == 16
+
+
+def test_the_bodies_suite_holds_out_a_body_on_the_very_same_tasks():
+    suite = get_suite("arm-bodies-v0")
+    assert suite.bodies == ("arm", "arm4", "arm4_long")
+    assert {t.embodiment for t in suite.train} == {"arm", "arm4"}
+    assert {t.embodiment for t in suite.heldout} == {"arm4_long"}
+    for heldout in suite.heldout:
+        same = [t for t in suite.train if t.family == heldout.family]
+        assert same and all(t.full_ranges() == heldout.full_ranges() for t in same)
+
+
+def test_a_suite_of_several_bodies_hashes_every_bodys_model():
+    suite = get_suite("arm-bodies-v0")
+    assert suite.fingerprint() == {body: arm_fingerprint(body=body) for body in suite.bodies}
+    assert len(set(suite.fingerprint().values())) == 3
+    assert get_suite("smoke-v0").fingerprint() == arm_fingerprint()
+    only_arm = dataclasses.replace(suite, train=suite.train[:1], heldout=suite.train[1:2])
+    assert only_arm.fingerprint() == arm_fingerprint()
+
+
+def test_an_env_draws_the_tasks_of_its_own_body_only():
+    env = ArmEnv(suite="arm-bodies-v0", split="train", body="arm4")
+    assert env.task_ids == ("arm4-reach", "arm4-push")
+    assert {env.reset(seed=seed)[1]["task_id"] for seed in range(20)} == set(env.task_ids)
+    with pytest.raises(
+        InvalidParameterError, match=r"no train task for body 'arm4_long'.*arm, arm4"
+    ):
+        ArmEnv(suite="arm-bodies-v0", split="train", body="arm4_long")
+
+
+def test_a_task_for_a_body_that_cannot_do_it_is_refused():
+    with pytest.raises(UnknownTaskError, match=r"body 'arm4' does not do pick_place.*reach, push"):
+        TaskSpec("x", "pick_place", embodiment="arm4")
+    with pytest.raises(
+        InvalidParameterError, match=r"unknown body 'arm5'; accepted: arm, arm4, arm4_long"
+    ):
+        TaskSpec("x", "reach", embodiment="arm5")

@@ -1,0 +1,121 @@
+"""The handover scene: two arms facing each other across a long table, one block, two marks.
+
+The giver stands at the world origin facing +x, the taker ``ARM_SPACING_M`` along +x facing
+-x; the table top is at z = 0. The block starts on the giver's side, beyond the taker's
+reach; the goal lies on the taker's side, beyond the giver's; half way between them a disc
+on the table marks the handoff zone, which both arms reach with the hand pointing down
+(``tests/portia_envs/scenes/test_handover_scene.py`` checks all three with ``ArmIK``).
+
+Named elements:
+    arms     giver_* and taker_*: every element of ``embodiments.arm`` with that prefix
+             (joints ``giver_base_yaw`` ..., actuators of the same names, sites ``giver_grip``
+             and ``taker_grip``, sensors ``giver_joint_pos_base_yaw`` ... ``taker_grip_vel``)
+    bodies   block (free joint ``block``), the cube that is handed over
+    geoms    table (a 2.4 m x 0.9 m box, top at z = 0, centred between the arms), floor
+             (0.75 m below), block
+    sites    goal (a translucent sphere of the success radius), handoff (a flat translucent
+             disc on the table, the handoff zone); both drawn only, never touched
+    cameras  overview (fixed, from the front, both arms in view), top (straight down, +x to
+             the right of the picture)
+    sensors  the giver's, then the taker's (``embodiments.arm`` order), then block_pos,
+             block_quat (w, x, y, z), block_vel, block_angvel
+"""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from portia_envs.embodiments.arm import add_arm
+from portia_envs.scenes.tabletop import (
+    BLOCK_MASS_KG,
+    FLOOR_Z_M,
+    TABLE_FRICTION,
+    add_block,
+    add_camera,
+    add_goal_marker,
+    configure_scene,
+)
+
+GIVER_PREFIX, TAKER_PREFIX = "giver_", "taker_"
+# Distance between the two arms' bases along x, m. The arm reaches about 0.62 m from its
+# base with the hand pointing down and 0.76 m from its shoulder at full stretch.
+ARM_SPACING_M = 1.1
+# Where each arm's base stands (m) and which way it faces (yaw, rad).
+GIVER_BASE = ((0.0, 0.0, 0.0), 0.0)
+TAKER_BASE = ((ARM_SPACING_M, 0.0, 0.0), np.pi)
+# The table runs 0.65 m behind each base; half-sizes in m.
+HANDOVER_TABLE_HALF_M = (ARM_SPACING_M / 2 + 0.65, 0.45, 0.02)
+HANDOVER_TABLE_CENTER_X_M = ARM_SPACING_M / 2
+# The handoff zone: a disc of this radius (m) on the table, half way between the bases.
+HANDOFF_CENTER = (ARM_SPACING_M / 2, 0.0, 0.0)
+HANDOFF_RADIUS_M = 0.06
+# Where the block is built (m); every reset moves it.
+BLOCK_START_POS = (0.25, 0.0, 0.02)
+HANDOVER_CAMERAS = ("overview", "top")
+
+
+def handover_spec(goal_radius_m: float = 0.05) -> mujoco.MjSpec:
+    """Return the handover scene: table, both arms, the block, goal and handoff marks.
+
+    Args:
+        goal_radius_m: Radius of the goal marker (the success radius), m.
+
+    Returns:
+        The spec, ready to compile. Sensors come in the order of the module docstring.
+    """
+    spec = mujoco.MjSpec()
+    spec.modelname = "portia_handover"
+    configure_scene(spec)
+    # The top camera looks straight down the lights' beams: dim highlights keep the table
+    # from glaring white under it.
+    spec.visual.headlight.specular = [0.05, 0.05, 0.05]
+    world = spec.worldbody
+    # A box, not a plane: a block pushed off the edge must fall.
+    world.add_geom(
+        name="table",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=list(HANDOVER_TABLE_HALF_M),
+        pos=[HANDOVER_TABLE_CENTER_X_M, 0, -HANDOVER_TABLE_HALF_M[2]],
+        friction=[TABLE_FRICTION, 0.005, 0.0001],
+        material="table",
+    )
+    world.add_geom(
+        name="floor",
+        type=mujoco.mjtGeom.mjGEOM_PLANE,
+        size=[4, 3, 0.05],
+        pos=[HANDOVER_TABLE_CENTER_X_M, 0, FLOOR_Z_M],
+        rgba=[0.3, 0.32, 0.35, 1],
+    )
+    middle = HANDOVER_TABLE_CENTER_X_M
+    world.add_light(
+        name="key",
+        pos=[middle, -0.5, 1.8],
+        dir=[0, 0.3, -1],
+        diffuse=[0.6, 0.6, 0.6],
+        specular=[0.1, 0.1, 0.1],
+        castshadow=True,
+    )
+    world.add_light(
+        name="fill",
+        pos=[middle, 0.8, 1.5],
+        dir=[0, -0.5, -1],
+        diffuse=[0.25, 0.25, 0.25],
+        specular=[0.05, 0.05, 0.05],
+    )
+    add_camera(spec, "overview", pos=(middle, -1.55, 0.95), target=(middle, 0.0, 0.12))
+    add_camera(spec, "top", pos=(middle, 0.0, 1.9), target=(middle, 0.0, 0.0), up=(0.0, 1.0, 0.0))
+
+    for prefix, (pos, yaw) in ((GIVER_PREFIX, GIVER_BASE), (TAKER_PREFIX, TAKER_BASE)):
+        add_arm(spec, prefix=prefix, pos=pos, yaw_rad=yaw)
+    add_block(spec, "block", BLOCK_START_POS, BLOCK_MASS_KG, (0.85, 0.2, 0.15, 1.0))
+    add_goal_marker(spec, goal_radius_m)
+    # A thin disc just above the table top, so that it is drawn over the table.
+    world.add_site(
+        name="handoff",
+        type=mujoco.mjtGeom.mjGEOM_CYLINDER,
+        pos=[HANDOFF_CENTER[0], HANDOFF_CENTER[1], 0.001],
+        size=[HANDOFF_RADIUS_M, 0.001, 0],
+        rgba=[0.95, 0.75, 0.1, 0.45],
+    )
+    return spec
