@@ -29,6 +29,7 @@ from rich.progress import Progress
 
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
+from portia_envs.collect_cli import collect
 from portia_envs.errors import did_you_mean
 from portia_envs.registration import (
     ARM_ENV_SPECS,
@@ -51,6 +52,7 @@ app = typer.Typer(
 app.command()(bench)
 app.command()(validate)
 app.command()(report)
+app.command()(collect)
 
 
 class Camera(StrEnum):

@@ -8,7 +8,8 @@ Gymnasium env and take fast, exact paths on envs that implement ``wrappers.proto
 
 from wrappers.clocks import ComputeClock, FixedLatency, RandomLatency, WallClock
 from wrappers.latency_budget import LatencyBudget
-from wrappers.multi_embodiment import MultiEmbodiment, SharedLayout
+from wrappers.multi_embodiment import MultiEmbodiment
+from wrappers.shared_layout import SharedLayout
 from wrappers.time_pause import TimePause
 from wrappers.tokenize import ACTION_TOKENIZER, OBSERVATION_TOKENIZER, Tokenizer
 

@@ -13,7 +13,9 @@ An environment whose ``unwrapped`` object has these members gets the fast paths:
 - ``dt``: the control period in seconds.
 
 and, for latencies that end mid-period, ``n_substeps``, ``delay_next_step`` and
-``hold_action`` (``SubstepDelayable`` below).
+``hold_action`` (``SubstepDelayable`` below); and, to sit behind ``MultiEmbodiment`` with
+other bodies, ``embodiment``: a ``wrappers.embodiment.Embodiment`` naming every joint and
+every native action and proprioception dimension.
 """
 
 from __future__ import annotations

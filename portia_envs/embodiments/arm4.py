@@ -20,6 +20,7 @@ Named elements (look them up by name, never by index), as on the six-joint arm:
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -29,11 +30,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.embodiments.arm import (
-    FINGER_FORCE_LIMIT,
-    FINGER_JOINTS,
-    FINGER_KP,
-    FINGER_OPEN_M,
-    GRIP_SITE,
+    JOINT_RGBA,
+    PALM_TO_GRIP_M,
+    add_capsule,
+    add_gripper,
+    add_hinge_link,
+    add_plinth,
+    add_servos_and_sensors,
+    joints_and_gripper_map,
 )
 
 ARM4_JOINTS = ("base_yaw", "shoulder_pitch", "elbow_pitch", "wrist_pitch")
@@ -48,8 +52,6 @@ ARM4_JOINT_RANGES = (
 ARM4_KP = (400.0, 400.0, 300.0, 100.0)
 ARM4_FORCE_LIMIT = (150.0, 150.0, 100.0, 40.0)
 ACTION_SIZE = len(ARM4_JOINTS) + 1
-# The palm's base to the grip site (m), as on the six-joint arm's hand.
-PALM_TO_GRIP_M = 0.08
 # Where the home pose holds the grip site, pointing down, m (world frame).
 HOME_GRIP_POS_M = (0.4, 0.0, 0.24)
 
@@ -91,15 +93,9 @@ ARM4_BODIES: MappingProxyType[str, Arm4Lengths] = MappingProxyType(
     }
 )
 
-_HINGE = mujoco.mjtJoint.mjJNT_HINGE
-_SLIDE = mujoco.mjtJoint.mjJNT_SLIDE
-_CAPSULE = mujoco.mjtGeom.mjGEOM_CAPSULE
-_BOX = mujoco.mjtGeom.mjGEOM_BOX
-_CYLINDER = mujoco.mjtGeom.mjGEOM_CYLINDER
 _LINK_RGBA = (0.72, 0.78, 0.86, 1.0)
-_JOINT_RGBA = (0.25, 0.27, 0.3, 1.0)
-_FINGER_RGBA = (0.2, 0.2, 0.22, 1.0)
 _Y, _Z = (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)
+_JOINT_RANGES = dict(zip(ARM4_JOINTS, ARM4_JOINT_RANGES, strict=True))
 
 
 def add_arm4(spec: mujoco.MjSpec, lengths: Arm4Lengths) -> None:
@@ -112,96 +108,22 @@ def add_arm4(spec: mujoco.MjSpec, lengths: Arm4Lengths) -> None:
         lengths: The link lengths.
     """
     base = spec.worldbody.add_body(name="base", pos=[0, 0, 0])
-    # Drawn only: the column turns inside it, and the base is welded to the world.
-    base.add_geom(
-        name="base_plinth",
-        type=_CYLINDER,
-        size=[0.09, 0.03, 0],
-        pos=[0, 0, 0.03],
-        rgba=_JOINT_RGBA,
-        contype=0,
-        conaffinity=0,
-    )
-    column = _link(base, "column", pos=(0, 0, 0.0), joint="base_yaw", axis=_Z)
-    column.add_geom(
-        name="column",
-        type=_CAPSULE,
-        fromto=[0, 0, 0.06, 0, 0, lengths.shoulder_m - 0.05],
-        size=[0.05, 0, 0],
-        rgba=_LINK_RGBA,
-    )
-    upper = _link(
+    add_plinth(base)
+    link = functools.partial(add_hinge_link, joint_ranges=_JOINT_RANGES)
+    column = link(base, "column", pos=(0, 0, 0.0), joint="base_yaw", axis=_Z)
+    add_capsule(column, "column", [0, 0, 0.06, 0, 0, lengths.shoulder_m - 0.05], 0.05, _LINK_RGBA)
+    upper = link(
         column, "upper_arm", pos=(0, 0, lengths.shoulder_m), joint="shoulder_pitch", axis=_Y
     )
-    upper.add_geom(
-        name="upper_arm",
-        type=_CAPSULE,
-        fromto=[0, 0, 0, 0, 0, lengths.upper_arm_m],
-        size=[0.04, 0, 0],
-        rgba=_LINK_RGBA,
-    )
-    forearm = _link(upper, "forearm", pos=(0, 0, lengths.upper_arm_m), joint="elbow_pitch", axis=_Y)
-    forearm.add_geom(
-        name="forearm",
-        type=_CAPSULE,
-        fromto=[0, 0, 0, 0, 0, lengths.forearm_m],
-        size=[0.033, 0, 0],
-        rgba=_LINK_RGBA,
-    )
-    wrist = _link(forearm, "wrist", pos=(0, 0, lengths.forearm_m), joint="wrist_pitch", axis=_Y)
-    wrist.add_geom(
-        name="wrist",
-        type=_CAPSULE,
-        fromto=[0, 0, 0, 0, 0, 0.5 * lengths.hand_m],
-        size=[0.026, 0, 0],
-        rgba=_JOINT_RGBA,
-    )
+    add_capsule(upper, "upper_arm", [0, 0, 0, 0, 0, lengths.upper_arm_m], 0.04, _LINK_RGBA)
+    forearm = link(upper, "forearm", pos=(0, 0, lengths.upper_arm_m), joint="elbow_pitch", axis=_Y)
+    add_capsule(forearm, "forearm", [0, 0, 0, 0, 0, lengths.forearm_m], 0.033, _LINK_RGBA)
+    wrist = link(forearm, "wrist", pos=(0, 0, lengths.forearm_m), joint="wrist_pitch", axis=_Y)
+    add_capsule(wrist, "wrist", [0, 0, 0, 0, 0, 0.5 * lengths.hand_m], 0.026, JOINT_RGBA)
     # The hand is welded to the wrist: with no roll, the fingers close in the arm's plane.
     hand = wrist.add_body(name="hand", pos=[0, 0, lengths.hand_m], gravcomp=1.0)
-    hand.add_geom(
-        name="palm", type=_BOX, size=[0.05, 0.02, 0.012], pos=[0, 0, 0.012], rgba=_JOINT_RGBA
-    )
-    for name, sign in (("finger_left", 1.0), ("finger_right", -1.0)):
-        finger = _link(hand, name, pos=(0, 0, 0.03), joint=name, axis=(sign, 0.0, 0.0))
-        finger.add_geom(
-            name=f"{name}_pad",
-            type=_BOX,
-            size=[0.006, 0.012, 0.03],
-            pos=[sign * 0.006, 0, 0.03],
-            friction=[1.5, 0.01, 0.001],
-            rgba=_FINGER_RGBA,
-        )
-    hand.add_site(
-        name=GRIP_SITE, pos=[0, 0, PALM_TO_GRIP_M], size=[0.008, 0, 0], rgba=(1, 0.5, 0, 0.6)
-    )
-
-    for name, kp, limit in zip(ARM4_JOINTS, ARM4_KP, ARM4_FORCE_LIMIT, strict=True):
-        _servo(spec, name, kp, limit)
-    for name in FINGER_JOINTS:
-        _servo(spec, name, FINGER_KP, FINGER_FORCE_LIMIT)
-
-    joint_sensors = (
-        ("pos", mujoco.mjtSensor.mjSENS_JOINTPOS),
-        ("vel", mujoco.mjtSensor.mjSENS_JOINTVEL),
-    )
-    for kind, sensor in joint_sensors:
-        for name in ARM4_JOINTS:
-            spec.add_sensor(
-                name=f"joint_{kind}_{name}",
-                type=sensor,
-                objtype=mujoco.mjtObj.mjOBJ_JOINT,
-                objname=name,
-            )
-    for kind, sensor in joint_sensors:
-        for name in FINGER_JOINTS:
-            spec.add_sensor(
-                name=f"{name}_{kind}", type=sensor, objtype=mujoco.mjtObj.mjOBJ_JOINT, objname=name
-            )
-    for name, sensor in (
-        ("grip_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS),
-        ("grip_vel", mujoco.mjtSensor.mjSENS_FRAMELINVEL),
-    ):
-        spec.add_sensor(name=name, type=sensor, objtype=mujoco.mjtObj.mjOBJ_SITE, objname=GRIP_SITE)
+    add_gripper(hand)
+    add_servos_and_sensors(spec, ARM4_JOINTS, ARM4_KP, ARM4_FORCE_LIMIT)
 
 
 def planar_angles(
@@ -260,57 +182,4 @@ def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDAr
     Returns:
         ``A`` of shape ``(nu, 5)`` and ``b`` of shape ``(nu,)``.
     """
-    matrix = np.zeros((model.nu, ACTION_SIZE))
-    offset = np.zeros(model.nu)
-    for i, name in enumerate(ARM4_JOINTS):
-        act = model.actuator(name).id
-        low, high = model.actuator_ctrlrange[act]
-        matrix[act, i] = (high - low) / 2.0
-        offset[act] = (high + low) / 2.0
-    for name in FINGER_JOINTS:
-        act = model.actuator(name).id
-        matrix[act, ACTION_SIZE - 1] = -FINGER_OPEN_M / 2.0
-        offset[act] = FINGER_OPEN_M / 2.0
-    return matrix, offset
-
-
-def _link(
-    parent: mujoco.MjsBody,
-    name: str,
-    *,
-    pos: tuple[float, float, float],
-    joint: str,
-    axis: tuple[float, float, float],
-) -> mujoco.MjsBody:
-    """Add a gravity-compensated body with one joint: a hinge, or a finger's slide."""
-    body = parent.add_body(name=name, pos=list(pos), gravcomp=1.0)
-    if joint in FINGER_JOINTS:
-        body.add_joint(
-            name=joint,
-            type=_SLIDE,
-            axis=list(axis),
-            range=[0.0, FINGER_OPEN_M],
-            armature=0.01,
-            damping=2.0,
-        )
-    else:
-        low, high = ARM4_JOINT_RANGES[ARM4_JOINTS.index(joint)]
-        body.add_joint(
-            name=joint, type=_HINGE, axis=list(axis), range=[low, high], armature=0.05, damping=0.5
-        )
-    return body
-
-
-def _servo(spec: mujoco.MjSpec, joint: str, kp: float, force_limit: float) -> None:
-    """Add a critically damped position servo on ``joint`` whose control range is the joint's."""
-    joint_range = spec.joint(joint).range
-    actuator = spec.add_actuator(
-        name=joint,
-        target=joint,
-        trntype=mujoco.mjtTrn.mjTRN_JOINT,
-        ctrlrange=list(joint_range),
-        forcerange=[-force_limit, force_limit],
-    )
-    actuator.set_to_position(kp=kp, dampratio=1.0)
-    actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-    actuator.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
+    return joints_and_gripper_map(model, ARM4_JOINTS)

@@ -27,6 +27,13 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.embodiments.parts import (
+    add_joint_sensors,
+    add_sensors,
+    add_servo,
+    position_target_map,
+)
+
 # Legs in order: left front to rear, then right front to rear.
 LEGS = ("L1", "L2", "L3", "L4", "R1", "R2", "R3", "R4")
 # Each leg's two hinges, yaw then lift, leg by leg: the order of actions and of sensors.
@@ -172,27 +179,19 @@ def add_spider(spec: mujoco.MjSpec, pos: tuple[float, float, float] | None = Non
         kp, limit = (
             (YAW_KP, YAW_FORCE_LIMIT) if name.endswith("_yaw") else (LIFT_KP, LIFT_FORCE_LIMIT)
         )
-        _servo(spec, name, kp, limit)
-
-    for kind, sensor in (
-        ("pos", mujoco.mjtSensor.mjSENS_JOINTPOS),
-        ("vel", mujoco.mjtSensor.mjSENS_JOINTVEL),
-    ):
-        for name in SPIDER_JOINTS:
-            spec.add_sensor(
-                name=f"joint_{kind}_{name}",
-                type=sensor,
-                objtype=mujoco.mjtObj.mjOBJ_JOINT,
-                objname=name,
-            )
-    for name, sensor, site in (
-        ("torso_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS, TORSO_SITE),
-        ("torso_quat", mujoco.mjtSensor.mjSENS_FRAMEQUAT, TORSO_SITE),
-        ("torso_vel", mujoco.mjtSensor.mjSENS_VELOCIMETER, TORSO_SITE),
-        ("torso_angvel", mujoco.mjtSensor.mjSENS_GYRO, TORSO_SITE),
-        ("fangs_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS, FANGS_SITE),
-    ):
-        spec.add_sensor(name=name, type=sensor, objtype=mujoco.mjtObj.mjOBJ_SITE, objname=site)
+        add_servo(spec, name, kp, limit)
+    add_joint_sensors(spec, SPIDER_JOINTS)
+    add_sensors(
+        spec,
+        mujoco.mjtObj.mjOBJ_SITE,
+        (
+            ("torso_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS, TORSO_SITE),
+            ("torso_quat", mujoco.mjtSensor.mjSENS_FRAMEQUAT, TORSO_SITE),
+            ("torso_vel", mujoco.mjtSensor.mjSENS_VELOCIMETER, TORSO_SITE),
+            ("torso_angvel", mujoco.mjtSensor.mjSENS_GYRO, TORSO_SITE),
+            ("fangs_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS, FANGS_SITE),
+        ),
+    )
 
 
 def _add_leg(torso: mujoco.MjsBody, leg: str, mount_rad: float) -> None:
@@ -251,20 +250,6 @@ def _add_leg(torso: mujoco.MjsBody, leg: str, mount_rad: float) -> None:
     hip.add_site(name=f"foot_{leg}", pos=list(FOOT_M), size=[0.006, 0, 0], rgba=(0, 0, 0, 0))
 
 
-def _servo(spec: mujoco.MjSpec, joint: str, kp: float, force_limit: float) -> None:
-    """Add a critically damped position servo on ``joint`` whose control range is the joint's."""
-    actuator = spec.add_actuator(
-        name=joint,
-        target=joint,
-        trntype=mujoco.mjtTrn.mjTRN_JOINT,
-        ctrlrange=list(spec.joint(joint).range),
-        forcerange=[-force_limit, force_limit],
-    )
-    actuator.set_to_position(kp=kp, dampratio=1.0)
-    actuator.ctrllimited = mujoco.mjtLimited.mjLIMITED_TRUE
-    actuator.forcelimited = mujoco.mjtLimited.mjLIMITED_TRUE
-
-
 def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Return ``(A, b)`` with ``ctrl = action @ A.T + b`` for actions in ``[-1, 1]``.
 
@@ -278,11 +263,4 @@ def action_to_ctrl_map(model: mujoco.MjModel) -> tuple[NDArray[np.float64], NDAr
     Returns:
         ``A`` of shape ``(nu, 16)`` and ``b`` of shape ``(nu,)``.
     """
-    matrix = np.zeros((model.nu, ACTION_SIZE))
-    offset = np.zeros(model.nu)
-    for i, name in enumerate(SPIDER_JOINTS):
-        act = model.actuator(name).id
-        low, high = model.actuator_ctrlrange[act]
-        matrix[act, i] = (high - low) / 2.0
-        offset[act] = (high + low) / 2.0
-    return matrix, offset
+    return position_target_map(model, SPIDER_JOINTS, ACTION_SIZE)

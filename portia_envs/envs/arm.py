@@ -6,32 +6,29 @@ The body is data: the six-joint arm (``body="arm"``) or a four-hinge arm
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import mujoco
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from portia_envs.embodiments import arm, arm4
-from portia_envs.envs.base import PortiaEnv
+from portia_envs.embodiments import arm
+from portia_envs.embodiments.arm_bodies import arm_body, arm_embodiment
+from portia_envs.envs.base import PortiaEnv, check_view
 from portia_envs.errors import (
-    InvalidActionError,
     InvalidParameterError,
     InvalidStateError,
     UnknownTaskError,
 )
-from portia_envs.scenes.tabletop import CAMERAS, MAX_FRAME_SIZE
+from portia_envs.scenes.tabletop import CAMERAS
 from portia_envs.sim import Simulation
-from portia_envs.sim.compose import BODY_FAMILIES, arm_tabletop_spec, check_body, fingerprint
+from portia_envs.sim.compose import arm_tabletop_spec, fingerprint
 from portia_envs.suites import Suite, TaskSpec, get_suite
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 from portia_envs.tasks.base import Scores, goal_distance
 from portia_envs.tasks.objects import OBJECT_PARAMS, ObjectWriter, default_objects
 from portia_envs.tasks.observation import PARTS, Layout, observation_layout
-from wrappers.embodiment import Dimension, Embodiment, Joint
+from wrappers.embodiment import Embodiment
 
 N_SUBSTEPS = 20
 GRIP_POS = PARTS["grip_pos"]
@@ -41,67 +38,6 @@ TASK_STATE_SIZE = 4 + len(OBJECT_PARAMS)
 OPTION_KEYS = ("task",)
 # Without a suite, the env draws from every family over its default ranges.
 DEFAULT_CHOICES = tuple(TaskSpec(f"arm-{name}", name) for name in ARM_TASK_NAMES)
-# The ranges the embodiment description declares for speeds: scales to normalise by, not
-# limits. The scripted experts stay under 3 rad/s at the joints, 0.6 m/s at the fingers and
-# 0.8 m/s at the grip site; random actions reach 30 rad/s and 8 m/s (the observation space's
-# bounds are far wider). Joints in rad/s, fingers and grip site in m/s. And the grip site's
-# position range, m in the world frame: the arms reach about 1.1 m from the base.
-JOINT_SPEED_SCALE_RAD_S = 10.0
-FINGER_SPEED_SCALE_M_S = 1.0
-GRIP_SPEED_SCALE_M_S = 3.0
-GRIP_POSITION_SCALE_M = 1.5
-
-
-@dataclass(frozen=True)
-class ArmBody:
-    """What the env needs to know of a body at the table.
-
-    Attributes:
-        name: The body's name, one of ``sim.compose.ARM_BODIES``.
-        joints: Its hinge joints, in action and observation order.
-        joint_ranges: Each hinge's range, rad.
-        home_qpos: Each hinge's angle in the home pose, rad.
-        families: The task families it does.
-        ctrl_map: Builds ``(A, b)`` with ``ctrl = action @ A.T + b`` for its compiled model.
-    """
-
-    name: str
-    joints: tuple[str, ...]
-    joint_ranges: tuple[tuple[float, float], ...]
-    home_qpos: tuple[float, ...]
-    families: tuple[str, ...]
-    ctrl_map: Callable[[mujoco.MjModel], tuple[NDArray[np.float64], NDArray[np.float64]]]
-
-    @property
-    def action_size(self) -> int:
-        """Joint targets, then the gripper command."""
-        return len(self.joints) + 1
-
-
-def arm_body(name: str) -> ArmBody:
-    """Return the description of body ``name`` (``"arm"``, ``"arm4"`` or ``"arm4_long"``).
-
-    Raises:
-        InvalidParameterError: If there is no such body; the message lists the known ones.
-    """
-    check_body(name)
-    if name == "arm":
-        return ArmBody(
-            name,
-            arm.ARM_JOINTS,
-            arm.ARM_JOINT_RANGES,
-            arm.HOME_ARM_QPOS,
-            BODY_FAMILIES[name],
-            arm.action_to_ctrl_map,
-        )
-    return ArmBody(
-        name,
-        arm4.ARM4_JOINTS,
-        arm4.ARM4_JOINT_RANGES,
-        tuple(arm4.home_qpos(arm4.ARM4_BODIES[name]).tolist()),
-        BODY_FAMILIES[name],
-        arm4.action_to_ctrl_map,
-    )
 
 
 class ArmEnv(PortiaEnv):
@@ -195,6 +131,8 @@ class ArmEnv(PortiaEnv):
         UnknownTaskError: On a task the body does not do; the message lists those it does.
     """
 
+    GOAL_FREE_TERM = "reward_approach"
+
     def __init__(
         self,
         *,
@@ -250,14 +188,7 @@ class ArmEnv(PortiaEnv):
         for part in ("grip_pos", "block_pos", "support_pos", "handle_pos", "drawer_vel"):
             assert model.sensor_adr[model.sensor(part).id] == slices[part].start
         self._objects = ObjectWriter(model)
-        if camera not in CAMERAS:
-            raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(CAMERAS)}")
-        max_width, max_height = MAX_FRAME_SIZE
-        if not (1 <= width <= max_width and 1 <= height <= max_height):
-            raise ValueError(
-                f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
-                f"and height 1..{max_height} pixels"
-            )
+        check_view(camera, CAMERAS, width, height)
         joints = self._body.joints
         self.ctrl_matrix, self.ctrl_offset = self._body.ctrl_map(model)
         self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in joints])
@@ -269,7 +200,7 @@ class ArmEnv(PortiaEnv):
         self._arm_actuators = np.array([model.actuator(j).id for j in joints])
         self._finger_actuators = np.array([model.actuator(j).id for j in arm.FINGER_JOINTS])
         self._goal_site = model.site("goal").id
-        self._embodiment = _describe(self._body, model)
+        self._embodiment = arm_embodiment(self._body, model)
 
         self.action_space = spaces.Box(-1.0, 1.0, (self._body.action_size,), np.float32)
         bound = self._layout.bound
@@ -286,7 +217,6 @@ class ArmEnv(PortiaEnv):
         first = 0 if self._fixed_choice is None else self._fixed_choice
         self._set_task(first, np.zeros(3), default_objects())
         self._instruction = ""
-        self._started = False
 
     @property
     def embodiment(self) -> Embodiment:
@@ -303,11 +233,6 @@ class ArmEnv(PortiaEnv):
     def task_name(self) -> str:
         """The current episode's task family."""
         return self._family.name
-
-    @property
-    def instruction(self) -> str:
-        """The current episode's one-line instruction."""
-        return self._instruction
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -348,28 +273,7 @@ class ArmEnv(PortiaEnv):
         ctrl[self._arm_actuators] = qpos[self._arm_qpos]
         ctrl[self._finger_actuators] = arm.FINGER_OPEN_M
         self.sim.reset(qpos, ctrl)
-        self._delayed = None
-        self._started = True
-
-        observation = self._observe(self.sim.data.sensordata)
-        info = self._info(self._score(observation["observation"][None]))
-        info["task_parameters"] = family.parameters(sample)
-        if self.render_mode == "human":
-            self.render()
-        return observation, info
-
-    def step(self, action: NDArray) -> tuple[dict[str, NDArray], float, bool, bool, dict[str, Any]]:
-        """Apply ``action`` for one control period (``dt``); see the class docstring."""
-        if not self._started:
-            raise InvalidStateError("call reset() before step()")
-        self.advance(self.controls(action))
-        observation = self._observe(self.sim.data.sensordata)
-        scores = self._score(observation["observation"][None])
-        info = self._info(scores)
-        if self.render_mode == "human":
-            self.render()
-        reward = info["reward_distance"] + info["reward_approach"]
-        return observation, reward, bool(scores.terminated[0]), False, info
+        return self._start(family.parameters(sample))
 
     def hold_action(self) -> NDArray[np.float32]:
         """Return the action that holds the arm and gripper where they are now.
@@ -387,63 +291,6 @@ class ArmEnv(PortiaEnv):
         )
         action[n] = 1.0 - 2.0 * float(np.mean(fingers)) / arm.FINGER_OPEN_M
         return np.clip(action, -1.0, 1.0)
-
-    def compute_reward(
-        self, achieved_goal: NDArray, desired_goal: NDArray, info: Any
-    ) -> NDArray[np.float64]:
-        """Recompute rewards for (possibly relabelled) goals, vectorized over leading axes.
-
-        The goal term is recomputed from the goals; the goal-independent ``reward_approach``
-        is taken from ``info``: one info dict, a sequence (or object array) of info dicts
-        matching the batch, or a dict of arrays. With ``info=None`` it counts as 0.
-
-        Args:
-            achieved_goal: Achieved goals, shape ``(..., 3)``.
-            desired_goal: Desired goals, shape ``(..., 3)``.
-            info: The step infos, as above.
-
-        Returns:
-            Rewards of shape ``(...)``; equal to the step reward for the original goals.
-        """
-        distance = -goal_distance(np.asarray(achieved_goal), np.asarray(desired_goal))
-        return distance + _info_term(info, "reward_approach", distance.shape)
-
-    def rollout(self, actions: NDArray, *, nthread: int = 1) -> dict[str, NDArray]:
-        """Roll out a batch of open-loop action sequences from the current state, natively.
-
-        The env (its state, task and random generator) is left untouched. Every sequence
-        runs its whole horizon, even past a termination; ``terminated`` marks where.
-
-        Args:
-            actions: Shape ``(batch, horizon, action size)`` (7 for ``"arm"``, 5 for the arm4
-                bodies); clipped to [-1, 1] as in ``step``.
-            nthread: Threads that share the batch.
-
-        Returns:
-            A dict of arrays with leading shape ``(batch, horizon)``: ``observation``,
-            ``achieved_goal``, ``desired_goal``, ``task`` (the ``step`` observation keys),
-            ``reward``, ``reward_distance``, ``reward_approach``, ``is_success`` and
-            ``terminated``, each equal to what ``step`` would return after those actions.
-
-        Raises:
-            InvalidActionError: On a wrong shape, horizon 0, NaN or infinity.
-        """
-        if not self._started:
-            raise InvalidStateError("call reset() before rollout()")
-        shape = np.shape(actions)
-        if len(shape) != 3 or shape[0] < 1 or shape[1] < 1:
-            raise InvalidActionError(
-                f"actions must have shape (batch >= 1, horizon >= 1, "
-                f"{self._body.action_size}), got {shape}"
-            )
-        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]), nthread=nthread)
-        future = self._observe(sensors)
-        scores = self._score(future["observation"].reshape(-1, self._layout.size))
-        return {
-            **future,
-            **{key: value.reshape(shape[:2]) for key, value in scores._asdict().items()},
-            "reward": scores.reward.reshape(shape[:2]),
-        }
 
     @property
     def fingerprint(self) -> str:
@@ -557,136 +404,13 @@ class ArmEnv(PortiaEnv):
             "task": task,
         }
 
-    def _score(self, vectors: NDArray[np.float64]) -> Scores:
-        """Score observation vectors of shape ``(n, layout size)`` against the goal."""
+    def _score(self, observation: dict[str, NDArray[np.float64]]) -> Scores:
+        """Score observations of any leading shape against the goal, as one batch."""
+        vectors = observation["observation"].reshape(-1, self._layout.size)
         return self._family.score(vectors, self._goal, self._radius, self._layout.shift)
 
-    def _info(self, scores: Scores) -> dict[str, Any]:
-        """Return the info of a single step (scores of batch 1)."""
-        return {
-            "is_success": bool(scores.is_success[0]),
-            "task_id": self._task_id,
-            "instruction": self._instruction,
-            "reward_distance": float(scores.reward_distance[0]),
-            "reward_approach": float(scores.reward_approach[0]),
-        }
-
-
-def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array."""
-    if info is None:
-        return np.zeros(shape)
-    if isinstance(info, dict):
-        return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
-    values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
-    return values.reshape(shape)
-
-
-def _describe(body: ArmBody, model: mujoco.MjModel) -> Embodiment:
-    """Describe ``body`` from its compiled ``model``: joints, actions and proprioception.
-
-    Joints are the hinges, then the two finger slides. A hinge's link length is the
-    distance from its axis to the next hinge's (for the last one, to the grip site) at the
-    zero configuration, to the micrometre; a finger's is its pad's length.
-    """
-    data = mujoco.MjData(model)
-    mujoco.mj_kinematics(model, data)
-    anchors = [data.joint(name).xanchor.copy() for name in body.joints]
-    anchors.append(data.site(arm.GRIP_SITE).xpos.copy())
-    n = len(body.joints)
-    joints = [
-        Joint(
-            name=name,
-            kind="hinge",
-            low=float(low),
-            high=float(high),
-            axis=_axis(model, name),
-            link_length_m=round(float(np.linalg.norm(anchors[i + 1] - anchors[i])), 6),
-            parent=None if i == 0 else i - 1,
-        )
-        for i, (name, (low, high)) in enumerate(zip(body.joints, body.joint_ranges, strict=True))
-    ]
-    for name in arm.FINGER_JOINTS:
-        low, high = model.jnt_range[model.joint(name).id]
-        pad_length = 2.0 * float(model.geom(f"{name}_pad").size[2])
-        joint = Joint(name, "slide", float(low), float(high), _axis(model, name), pad_length, n - 1)
-        joints.append(joint)
-
-    actions = [
-        Dimension(j.name, "joint_position_target", "rad", "joint", j.low, j.high, i)
-        for i, j in enumerate(joints[:n])
-    ]
-    actions.append(Dimension("gripper", "gripper_command", "1", "joint", -1.0, 1.0))
-
-    speed = JOINT_SPEED_SCALE_RAD_S
-    proprioception = [
-        *(
-            Dimension(f"joint_pos_{j.name}", "joint_position", "rad", "joint", j.low, j.high, i)
-            for i, j in enumerate(joints[:n])
-        ),
-        *(
-            Dimension(f"joint_vel_{j.name}", "joint_velocity", "rad/s", "joint", -speed, speed, i)
-            for i, j in enumerate(joints[:n])
-        ),
-        *(
-            Dimension(f"{j.name}_pos", "joint_position", "m", "joint", j.low, j.high, n + k)
-            for k, j in enumerate(joints[n:])
-        ),
-        *(
-            Dimension(
-                f"{j.name}_vel",
-                "joint_velocity",
-                "m/s",
-                "joint",
-                -FINGER_SPEED_SCALE_M_S,
-                FINGER_SPEED_SCALE_M_S,
-                n + k,
-            )
-            for k, j in enumerate(joints[n:])
-        ),
-        *(
-            Dimension(
-                f"grip_pos_{axis}",
-                "position",
-                "m",
-                "world",
-                -GRIP_POSITION_SCALE_M,
-                GRIP_POSITION_SCALE_M,
-            )
-            for axis in "xyz"
-        ),
-        *(
-            Dimension(
-                f"grip_vel_{axis}",
-                "linear_velocity",
-                "m/s",
-                "world",
-                -GRIP_SPEED_SCALE_M_S,
-                GRIP_SPEED_SCALE_M_S,
-            )
-            for axis in "xyz"
-        ),
-    ]
-    layout = observation_layout(n)
-    indices = [
-        index
-        for part in ("joint_pos", "joint_vel", "finger_pos", "finger_vel", "grip_pos", "grip_vel")
-        for index in range(layout.slices[part].start, layout.slices[part].stop)
-    ]
-    return Embodiment(
-        name=body.name,
-        joints=tuple(joints),
-        actions=tuple(actions),
-        proprioception=tuple(proprioception),
-        proprio_key="observation",
-        proprio_indices=tuple(indices),
-    )
-
-
-def _axis(model: mujoco.MjModel, joint: str) -> tuple[float, float, float]:
-    """Return ``joint``'s axis in its body's frame: the parent's at the zero configuration.
-
-    The arms' bodies are built unturned against their parents, so the two frames agree.
-    """
-    x, y, z = (float(value) for value in model.jnt_axis[model.joint(joint).id])
-    return (x, y, z)
+    def _goal_reward(
+        self, achieved_goal: NDArray[np.float64], desired_goal: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Return minus the distance (m) from achieved to desired goals."""
+        return -goal_distance(achieved_goal, desired_goal)

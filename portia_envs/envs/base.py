@@ -7,16 +7,45 @@ of open-loop futures with their rewards, the env untouched) and ``dt``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.errors import InvalidActionError, InvalidStateError
-from portia_envs.rendering import RENDER_MODES, SceneRenderer
+from portia_envs.rendering import RENDER_MODES, EnvRenderer
+from portia_envs.scenes.base import MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
 from portia_envs.sim.controls import clip_to_controls
+
+
+class TaskScores(Protocol):
+    """A task's verdict on a batch of states: a ``NamedTuple`` of arrays of shape ``(n,)``.
+
+    Its fields are the reward terms (which ``info`` carries by name), ``is_success`` and
+    ``terminated``; ``reward`` is the terms' sum.
+    """
+
+    @property
+    def reward(self) -> NDArray[np.float64]:
+        """The reward: the sum of the terms."""
+        ...
+
+    @property
+    def is_success(self) -> NDArray[np.bool_]:
+        """Whether each state solves the task."""
+        ...
+
+    @property
+    def terminated(self) -> NDArray[np.bool_]:
+        """Whether each state ended its episode."""
+        ...
+
+    @property
+    def _fields(self) -> tuple[str, ...]: ...
+
+    def _asdict(self) -> dict[str, NDArray]: ...
 
 
 class PortiaEnv(gymnasium.Env):
@@ -24,7 +53,14 @@ class PortiaEnv(gymnasium.Env):
 
     Subclasses build ``self.sim``, ``self.action_space``, ``self.observation_space`` and the
     affine action map ``ctrl = ctrl_matrix @ clip(action) + ctrl_offset``, and implement
-    ``task_state`` / ``set_task_state`` (the task's parameters as a flat vector).
+    ``task_state`` / ``set_task_state`` (the task's parameters as a flat vector). Their
+    ``reset`` draws the task and sets the physics, then returns ``_start(parameters)``;
+    ``step`` and ``rollout`` are shared, built on three pieces each subclass implements:
+    ``_observe`` (sensor readings to observation arrays), ``_score`` (observations to
+    ``TaskScores``) and ``_goal_reward`` (the goal term, which ``compute_reward``
+    recomputes; it takes the term named ``GOAL_FREE_TERM`` from ``info``). A step's
+    ``info`` holds ``is_success``, ``task_id`` and ``instruction`` (from ``_task_id`` and
+    ``_instruction``, which the subclass keeps current) and every ``reward_*`` term.
 
     Args:
         init_kwargs: The subclass's keyword arguments, kept so that the env pickles.
@@ -35,9 +71,13 @@ class PortiaEnv(gymnasium.Env):
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 25}
+    # The reward term that does not depend on the goal, which compute_reward reads from info.
+    GOAL_FREE_TERM: ClassVar[str]
     sim: Simulation
     ctrl_matrix: NDArray[np.float64]
     ctrl_offset: NDArray[np.float64]
+    _task_id: str
+    _instruction: str
 
     def __init__(
         self,
@@ -54,9 +94,14 @@ class PortiaEnv(gymnasium.Env):
             )
         self._init_kwargs = init_kwargs
         self.render_mode = render_mode
-        self._camera, self._width, self._height = camera, width, height
-        self._renderer: SceneRenderer | None = None
+        self._renderer = EnvRenderer(camera=camera, width=width, height=height)
         self._delayed: tuple[NDArray[np.float64], int] | None = None
+        self._started = False
+
+    @property
+    def instruction(self) -> str:
+        """The current episode's one-line instruction."""
+        return self._instruction
 
     @property
     def dt(self) -> float:
@@ -95,6 +140,85 @@ class PortiaEnv(gymnasium.Env):
             )
         return ctrl
 
+    def step(self, action: NDArray) -> tuple[dict[str, NDArray], float, bool, bool, dict[str, Any]]:
+        """Apply ``action`` for one control period (``dt``); see the class docstring.
+
+        Returns:
+            ``(observation, reward, terminated, truncated, info)``; ``truncated`` is always
+            False here (the registered time limit truncates).
+
+        Raises:
+            InvalidStateError: If no episode has started (call ``reset`` first).
+            InvalidActionError: On a wrong shape, a non-numeric dtype, NaN or infinity.
+        """
+        if not self._started:
+            raise InvalidStateError("call reset() before step()")
+        self.advance(self.controls(action))
+        observation = self._observe(self.sim.data.sensordata)
+        scores = self._score(observation)
+        info = self._info(scores)
+        if self.render_mode == "human":
+            self.render()
+        return observation, float(scores.reward[0]), bool(scores.terminated[0]), False, info
+
+    def rollout(self, actions: NDArray, *, nthread: int = 1) -> dict[str, NDArray]:
+        """Roll out a batch of open-loop action sequences from the current state, natively.
+
+        The env (its state, task and random generator) is left untouched. Every sequence
+        runs its whole horizon, even past a termination; ``terminated`` marks where.
+
+        Args:
+            actions: Shape ``(batch, horizon, action size)``; clipped to [-1, 1] as in
+                ``step``.
+            nthread: Threads that share the batch.
+
+        Returns:
+            A dict of arrays with leading shape ``(batch, horizon)``: the ``step``
+            observation keys, ``reward``, each reward term, ``is_success`` and
+            ``terminated``, each equal to what ``step`` would return after those actions.
+
+        Raises:
+            InvalidStateError: If no episode has started (call ``reset`` first).
+            InvalidActionError: On a wrong shape, horizon 0, NaN or infinity.
+        """
+        if not self._started:
+            raise InvalidStateError("call reset() before rollout()")
+        shape = np.shape(actions)
+        if len(shape) != 3 or shape[0] < 1 or shape[1] < 1:
+            raise InvalidActionError(
+                f"actions must have shape (batch >= 1, horizon >= 1, "
+                f"{self.action_space.shape[0]}), got {shape}"
+            )
+        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]), nthread=nthread)
+        future = self._observe(sensors)
+        scores = self._score(future)
+        return {
+            **future,
+            **{key: value.reshape(shape[:2]) for key, value in scores._asdict().items()},
+            "reward": scores.reward.reshape(shape[:2]),
+        }
+
+    def compute_reward(
+        self, achieved_goal: NDArray, desired_goal: NDArray, info: Any
+    ) -> NDArray[np.float64]:
+        """Recompute rewards for (possibly relabelled) goals, vectorized over leading axes.
+
+        The goal term is recomputed from the goals; the goal-independent term (the class
+        docstring names it) is taken from ``info``: one info dict, a sequence (or object
+        array) of info dicts matching the batch, or a dict of arrays. With ``info=None`` it
+        counts as 0.
+
+        Args:
+            achieved_goal: Achieved goals, shape ``(..., 3)``.
+            desired_goal: Desired goals, shape ``(..., 3)``.
+            info: The step infos, as above.
+
+        Returns:
+            Rewards of shape ``(...)``; equal to the step reward for the original goals.
+        """
+        goal = self._goal_reward(np.asarray(achieved_goal), np.asarray(desired_goal))
+        return goal + _info_term(info, self.GOAL_FREE_TERM, goal.shape)
+
     def delay_next_step(self, previous_action: Any, substeps: int) -> None:
         """Make the next ``step`` apply ``previous_action`` for its first ``substeps`` substeps.
 
@@ -126,6 +250,48 @@ class PortiaEnv(gymnasium.Env):
             before, substeps = self._delayed
             self._delayed = None
             self.sim.step_switching(before, substeps, ctrl)
+
+    def _start(self, parameters: dict[str, float]) -> tuple[dict[str, NDArray], dict[str, Any]]:
+        """End a reset whose physics is set: start the episode, return its observation and info.
+
+        Args:
+            parameters: The value drawn for each of the task's parameters, by name; the
+                info's ``task_parameters``.
+        """
+        self._delayed = None
+        self._started = True
+        observation = self._observe(self.sim.data.sensordata)
+        info = self._info(self._score(observation))
+        info["task_parameters"] = parameters
+        if self.render_mode == "human":
+            self.render()
+        return observation, info
+
+    def _observe(self, sensors: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """Build fresh observation arrays from sensor readings of any leading shape."""
+        raise NotImplementedError
+
+    def _score(self, observation: dict[str, NDArray[np.float64]]) -> TaskScores:
+        """Score observations of any leading shape, flattened to one batch axis ``(n,)``."""
+        raise NotImplementedError
+
+    def _info(self, scores: TaskScores) -> dict[str, Any]:
+        """Return the info of a single step (scores of batch 1), reward terms in field order."""
+        info: dict[str, Any] = {
+            "is_success": bool(scores.is_success[0]),
+            "task_id": self._task_id,
+            "instruction": self._instruction,
+        }
+        for name in scores._fields:
+            if name.startswith("reward_"):
+                info[name] = float(getattr(scores, name)[0])
+        return info
+
+    def _goal_reward(
+        self, achieved_goal: NDArray[np.float64], desired_goal: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Return the reward term that depends on the goals, shape ``broadcast[:-1]``."""
+        raise NotImplementedError
 
     def task_state(self) -> NDArray[np.float64]:
         """Return the task's parameters as a flat vector (part of ``get_state``)."""
@@ -162,24 +328,14 @@ class PortiaEnv(gymnasium.Env):
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called with render_mode=None; nothing to render")
-            return None
-        if self._renderer is None:
-            self._renderer = SceneRenderer(
-                self.sim.model, camera=self._camera, width=self._width, height=self._height
-            )
-        if self.render_mode == "human":
-            self._renderer.show(self.sim.data, self.metadata["render_fps"])
-            return None
-        return self._renderer.rgb(self.sim.data)
+        return self._renderer.render(
+            self.render_mode, self.sim.model, self.sim.data, self.metadata["render_fps"]
+        )
 
     def close(self) -> None:
         """Release the renderer, its window and the rollout threads."""
         self.sim.close()
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._renderer.close()
 
     def __getstate__(self) -> dict[str, Any]:
         started = getattr(self, "_started", False)
@@ -196,3 +352,32 @@ class PortiaEnv(gymnasium.Env):
         if pickled["state"] is not None:
             self.set_state(pickled["state"])
             self._started = True
+
+
+def check_view(camera: str, cameras: tuple[str, ...], width: int, height: int) -> None:
+    """Raise ``ValueError`` unless ``camera`` is one of ``cameras`` and the frame size fits.
+
+    Args:
+        camera: The camera asked for.
+        cameras: The scene's cameras.
+        width: Frame width, pixels: 1 to ``MAX_FRAME_SIZE[0]``.
+        height: Frame height, pixels: 1 to ``MAX_FRAME_SIZE[1]``.
+    """
+    if camera not in cameras:
+        raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(cameras)}")
+    max_width, max_height = MAX_FRAME_SIZE
+    if not (1 <= width <= max_width and 1 <= height <= max_height):
+        raise ValueError(
+            f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
+            f"and height 1..{max_height} pixels"
+        )
+
+
+def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
+    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array."""
+    if info is None:
+        return np.zeros(shape)
+    if isinstance(info, dict):
+        return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
+    values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
+    return values.reshape(shape)

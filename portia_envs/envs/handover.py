@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import gymnasium
 import numpy as np
 from gymnasium import spaces
 from gymnasium.utils import seeding
@@ -40,7 +39,8 @@ from portia_envs.errors import (
     InvalidStateError,
     UnknownAgentError,
 )
-from portia_envs.rendering import RENDER_MODES, SceneRenderer
+from portia_envs.rendering import RENDER_MODES, EnvRenderer
+from portia_envs.scenes.base import MAX_FRAME_SIZE
 from portia_envs.scenes.handover import (
     GIVER_PREFIX,
     HANDOFF_CENTER,
@@ -48,7 +48,6 @@ from portia_envs.scenes.handover import (
     TAKER_PREFIX,
     handover_spec,
 )
-from portia_envs.scenes.tabletop import MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
 from portia_envs.sim.controls import clip_to_controls
 from portia_envs.tasks.handover import (
@@ -188,8 +187,7 @@ class HandoverEnv(ParallelEnv):
         self.goal_radius_m = goal_radius_m
         self.max_cycles = max_cycles
         self.render_mode = render_mode
-        self._camera, self._width, self._height = camera, width, height
-        self._renderer: SceneRenderer | None = None
+        self._renderer = EnvRenderer(camera=camera, width=width, height=height)
 
         self._spec = handover_spec(goal_radius_m)
         model = self._spec.compile()
@@ -441,24 +439,14 @@ class HandoverEnv(ParallelEnv):
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called with render_mode=None; nothing to render")
-            return None
-        if self._renderer is None:
-            self._renderer = SceneRenderer(
-                self.sim.model, camera=self._camera, width=self._width, height=self._height
-            )
-        if self.render_mode == "human":
-            self._renderer.show(self.sim.data, self.metadata["render_fps"])
-            return None
-        return self._renderer.rgb(self.sim.data)
+        return self._renderer.render(
+            self.render_mode, self.sim.model, self.sim.data, self.metadata["render_fps"]
+        )
 
     def close(self) -> None:
         """Release the renderer, its window and the rollout threads."""
         self.sim.close()
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
+        self._renderer.close()
 
     def __getstate__(self) -> dict[str, Any]:
         return {

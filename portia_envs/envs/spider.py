@@ -24,11 +24,10 @@ from portia_envs.embodiments.spider import (
     stand_height_m,
     stand_qpos,
 )
-from portia_envs.envs.base import PortiaEnv
-from portia_envs.errors import InvalidActionError, InvalidStateError
+from portia_envs.envs.base import PortiaEnv, check_view
+from portia_envs.errors import InvalidStateError
 from portia_envs.scenes.arena import (
     CAMERAS,
-    MAX_FRAME_SIZE,
     PREY_HEIGHT_M,
     WALL_MAX_HALF_LENGTH_M,
     ArenaWriter,
@@ -143,6 +142,8 @@ class SpiderEnv(PortiaEnv):
         height: Rendered frame height, pixels.
     """
 
+    GOAL_FREE_TERM = "reward_upright"
+
     def __init__(
         self,
         *,
@@ -171,15 +172,9 @@ class SpiderEnv(PortiaEnv):
             raise ValueError(f"success_radius_m must be > 0 (metres), got {success_radius_m}")
         self._family_index = spider_task_index(task)
         self._family = SPIDER_TASKS[self._family_index]
+        self._task_id = f"spider-{self._family.name}"
         self.success_radius_m = float(success_radius_m)
-        if camera not in CAMERAS:
-            raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(CAMERAS)}")
-        max_width, max_height = MAX_FRAME_SIZE
-        if not (1 <= width <= max_width and 1 <= height <= max_height):
-            raise ValueError(
-                f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
-                f"and height 1..{max_height} pixels"
-            )
+        check_view(camera, CAMERAS, width, height)
 
         self._spec = spider_arena_spec(self.success_radius_m)
         self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
@@ -208,7 +203,6 @@ class SpiderEnv(PortiaEnv):
         self._embodiment = _spider_embodiment()
         first, _ = self._family.sample(np.random.default_rng(0))
         self._set_task(first)
-        self._started = False
 
     @property
     def task_name(self) -> str:
@@ -218,12 +212,7 @@ class SpiderEnv(PortiaEnv):
     @property
     def task_id(self) -> str:
         """The task's id, ``spider-<family>``."""
-        return f"spider-{self._family.name}"
-
-    @property
-    def instruction(self) -> str:
-        """The current episode's one-line instruction."""
-        return self._instruction
+        return self._task_id
 
     @property
     def embodiment(self) -> Embodiment:
@@ -262,28 +251,7 @@ class SpiderEnv(PortiaEnv):
         ctrl = np.empty(model.nu)
         ctrl[self._actuators] = qpos[self._joint_qpos]
         self.sim.reset(qpos, ctrl)
-        self._delayed = None
-        self._started = True
-
-        observation = self._observe(self.sim.data.sensordata)
-        info = self._info(self._score(observation))
-        info["task_parameters"] = parameters
-        if self.render_mode == "human":
-            self.render()
-        return observation, info
-
-    def step(self, action: NDArray) -> tuple[dict[str, NDArray], float, bool, bool, dict[str, Any]]:
-        """Apply ``action`` for one control period (``dt``); see the class docstring."""
-        if not self._started:
-            raise InvalidStateError("call reset() before step()")
-        self.advance(self.controls(action))
-        observation = self._observe(self.sim.data.sensordata)
-        scores = self._score(observation)
-        info = self._info(scores)
-        if self.render_mode == "human":
-            self.render()
-        reward = info["reward_distance"] + info["reward_upright"]
-        return observation, reward, bool(scores.terminated[0]), False, info
+        return self._start(parameters)
 
     def hold_action(self) -> NDArray[np.float32]:
         """Return the action of the servo targets in effect now, shape ``(16,)``.
@@ -298,67 +266,6 @@ class SpiderEnv(PortiaEnv):
             self._joint_high - self._joint_low
         )
         return np.clip(action, -1.0, 1.0).astype(np.float32)
-
-    def compute_reward(
-        self, achieved_goal: NDArray, desired_goal: NDArray, info: Any
-    ) -> NDArray[np.float64]:
-        """Recompute rewards for (possibly relabelled) goals, vectorized over leading axes.
-
-        The distance term is recomputed from the goals (ground plane); the goal-independent
-        ``reward_upright`` is taken from ``info``: one info dict, a sequence (or object
-        array) of info dicts matching the batch, or a dict of arrays. With ``info=None`` it
-        counts as 0.
-
-        Args:
-            achieved_goal: Achieved goals, shape ``(..., 3)``.
-            desired_goal: Desired goals, shape ``(..., 3)``.
-            info: The step infos, as above.
-
-        Returns:
-            Rewards of shape ``(...)``; equal to the step reward for the original goals.
-        """
-        distance = -ground_distance(np.asarray(achieved_goal), np.asarray(desired_goal))
-        return distance + _info_term(info, "reward_upright", distance.shape)
-
-    def rollout(self, actions: NDArray, *, nthread: int = 1) -> dict[str, NDArray]:
-        """Roll out a batch of open-loop action sequences from the current state, natively.
-
-        The env (its state, task and random generator) is left untouched. Every sequence
-        runs its whole horizon, even past a termination; ``terminated`` marks where.
-
-        Args:
-            actions: Shape ``(batch, horizon, 16)``; clipped to [-1, 1] as in ``step``.
-            nthread: Threads that share the batch.
-
-        Returns:
-            A dict of arrays with leading shape ``(batch, horizon)``: ``observation``,
-            ``achieved_goal``, ``desired_goal`` (the ``step`` observation keys),
-            ``reward``, ``reward_distance``, ``reward_upright``, ``is_success`` and
-            ``terminated``, each equal to what ``step`` would return after those actions.
-
-        Raises:
-            InvalidActionError: On a wrong shape, horizon 0, NaN or infinity.
-        """
-        if not self._started:
-            raise InvalidStateError("call reset() before rollout()")
-        shape = np.shape(actions)
-        if len(shape) != 3 or shape[0] < 1 or shape[1] < 1:
-            raise InvalidActionError(
-                f"actions must have shape (batch >= 1, horizon >= 1, {ACTION_SIZE}), got {shape}"
-            )
-        sensors = self.sim.rollout(self.controls(actions, leading=shape[:2]), nthread=nthread)
-        future = self._observe(sensors)
-        scores = score(
-            future["observation"].reshape(-1, SPIDER_OBSERVATION_SIZE),
-            future["achieved_goal"].reshape(-1, 3),
-            self._prey,
-            self.success_radius_m,
-        )
-        return {
-            **future,
-            **{key: value.reshape(shape[:2]) for key, value in scores._asdict().items()},
-            "reward": scores.reward.reshape(shape[:2]),
-        }
 
     def task_state(self) -> NDArray[np.float64]:
         """Return the task's parameters (``tasks.spider.TASK_STATE_FIELDS``, in order)."""
@@ -407,23 +314,19 @@ class SpiderEnv(PortiaEnv):
         return {"observation": vector, "achieved_goal": achieved, "desired_goal": desired}
 
     def _score(self, observation: dict[str, NDArray[np.float64]]) -> SpiderScores:
-        """Score one observation (a batch of 1)."""
+        """Score observations of any leading shape, as one batch."""
         return score(
-            observation["observation"][None],
-            observation["achieved_goal"][None],
+            observation["observation"].reshape(-1, SPIDER_OBSERVATION_SIZE),
+            observation["achieved_goal"].reshape(-1, 3),
             self._prey,
             self.success_radius_m,
         )
 
-    def _info(self, scores: SpiderScores) -> dict[str, Any]:
-        """Return the info of a single step (scores of batch 1)."""
-        return {
-            "is_success": bool(scores.is_success[0]),
-            "task_id": self.task_id,
-            "instruction": self._instruction,
-            "reward_distance": float(scores.reward_distance[0]),
-            "reward_upright": float(scores.reward_upright[0]),
-        }
+    def _goal_reward(
+        self, achieved_goal: NDArray[np.float64], desired_goal: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Return minus the ground-plane distance (m) from achieved to desired goals."""
+        return -ground_distance(achieved_goal, desired_goal)
 
 
 def _spider_embodiment() -> Embodiment:
@@ -470,13 +373,3 @@ def _spider_embodiment() -> Embodiment:
     ]
     indices = tuple(range(SPIDER_PARTS["joint_pos"].start, SPIDER_PARTS["torso_angvel"].stop))
     return Embodiment("spider", tuple(joints), actions, tuple(proprio), "observation", indices)
-
-
-def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array."""
-    if info is None:
-        return np.zeros(shape)
-    if isinstance(info, dict):
-        return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
-    values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
-    return values.reshape(shape)

@@ -15,8 +15,9 @@ both arms of the two-arm handover env)::
     action = expert.act(observation)
 """
 
-from portia_envs.experts.agent import ScriptedExpert, run_episode
+from portia_envs.experts.agent import ScriptedExpert
 from portia_envs.experts.drawer import drawer_expert
+from portia_envs.experts.episode import run_episode
 from portia_envs.experts.handover import HandoverExpert
 from portia_envs.experts.ik import ArmIK
 from portia_envs.experts.pick_place import pick_place_expert

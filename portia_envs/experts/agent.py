@@ -88,22 +88,3 @@ class ScriptedExpert:
 
     def reset(self) -> None:
         """Start a new episode; there is nothing to forget, as the experts keep no state."""
-
-
-def run_episode(env: gymnasium.Env, expert: ScriptedExpert, seed: int) -> bool:
-    """Run one episode of ``env`` from ``reset(seed=seed)`` with ``expert`` acting.
-
-    Args:
-        env: A Portia arm env with a time limit (as ``gymnasium.make`` returns it).
-        expert: The agent acting.
-        seed: The reset seed.
-
-    Returns:
-        ``info["is_success"]`` of the episode's last step.
-    """
-    expert.reset()
-    observation, _ = env.reset(seed=seed)
-    while True:
-        observation, _, terminated, truncated, info = env.step(expert.act(observation))
-        if terminated or truncated:
-            return bool(info["is_success"])

@@ -38,7 +38,7 @@ from portia_envs.embodiments.arm4 import (
 )
 from portia_envs.errors import InvalidParameterError, did_you_mean
 from portia_envs.experts import push
-from portia_envs.experts.ik import come_down_over, step_towards
+from portia_envs.experts.ik import step_towards
 from portia_envs.tasks.observation import observation_layout
 
 # Largest change of a joint target from the joint's position per control period, rad.
@@ -191,24 +191,7 @@ def arm4_push_expert(observation: Mapping[str, NDArray], ik: Arm4IK) -> NDArray[
     along = to_goal / distance
     radial = grip[:2] / max(float(np.linalg.norm(grip[:2])), 1e-9)
     lean = push.PUSH_LEAN_RAD * float(along @ radial)
-    across = np.array([-along[1], along[0]])
-    offset = grip[:2] - block
-    ahead, lateral = float(offset @ along), abs(float(offset @ across))
-    low = grip[2] < push.LOW_Z_M
-    behind = block - push.BEHIND_M * along
-    if (
-        low
-        and lateral < push.PUSH_LATERAL_TOL_M
-        and push.PUSH_AHEAD_M[0] < ahead < push.PUSH_AHEAD_M[1]
-    ):
-        lead = min(distance, push.PUSH_LEAD_M)
-        contact = float(parts["block_size"][0]) + push.CONTACT_M
-        target = np.append(block + (lead - contact) * along, push.PUSH_Z_M)
-        step = push.PUSH_STEP_M
-    elif low and ahead < push.SLIDE_AHEAD_M and lateral < push.SLIDE_LATERAL_TOL_M:
-        target, step = np.append(behind, push.PUSH_Z_M), push.PUSH_STEP_M
-    else:
-        target, step = come_down_over(grip, behind, push.DESCENT)
+    target, step = push.push_target(grip, block, along, distance, float(parts["block_size"][0]))
     return ik.action(joints, grip, target, gripper=CLOSED, max_step_m=step, lean_rad=lean)
 
 

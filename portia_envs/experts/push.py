@@ -99,18 +99,44 @@ def push_expert(observation: Mapping[str, NDArray], ik: ArmIK) -> NDArray[np.flo
     # The palm's short side leads, so that the leaning hand's palm stays clear of the block.
     yaw = ik.aligned_yaw(joints, float(np.arctan2(along[1], along[0])) + np.pi / 2, np.pi)
     rotation = hand_rotation(yaw, PUSH_LEAN_RAD * along)
+    target, step = push_target(grip, block, along, distance, float(parts["block_size"][0]))
+    return ik.action(joints, grip, target, rotation, gripper=CLOSED, max_step_m=step)
+
+
+def push_target(
+    grip: NDArray[np.float64],
+    block: NDArray[np.float64],
+    along: NDArray[np.float64],
+    distance_m: float,
+    block_half_m: float,
+) -> tuple[NDArray[np.float64], float]:
+    """Return where the pusher heads this step and how far it may move there.
+
+    Low behind the block on the line from the block through the goal, it pushes along that
+    line; low and clear behind the block, it slides onto the line; otherwise it rises,
+    moves over a point behind the block and comes down there.
+
+    Args:
+        grip: The grip site, shape ``(3,)``, m.
+        block: The block's centre on the table, x and y, shape ``(2,)``, m.
+        along: The unit direction from the block to the goal, shape ``(2,)``.
+        distance_m: The block's distance from the goal, m.
+        block_half_m: The block's half-size, m.
+
+    Returns:
+        The grip site's target, shape ``(3,)``, m, and the longest move towards it in one
+        control period, m.
+    """
     across = np.array([-along[1], along[0]])
     offset = grip[:2] - block
     ahead, lateral = float(offset @ along), abs(float(offset @ across))
     low = grip[2] < LOW_Z_M
     behind = block - BEHIND_M * along
     if low and lateral < PUSH_LATERAL_TOL_M and PUSH_AHEAD_M[0] < ahead < PUSH_AHEAD_M[1]:
-        lead = min(distance, PUSH_LEAD_M)
-        contact = float(parts["block_size"][0]) + CONTACT_M
-        target, step = np.append(block + (lead - contact) * along, PUSH_Z_M), PUSH_STEP_M
-    elif low and ahead < SLIDE_AHEAD_M and lateral < SLIDE_LATERAL_TOL_M:
+        lead = min(distance_m, PUSH_LEAD_M)
+        contact = block_half_m + CONTACT_M
+        return np.append(block + (lead - contact) * along, PUSH_Z_M), PUSH_STEP_M
+    if low and ahead < SLIDE_AHEAD_M and lateral < SLIDE_LATERAL_TOL_M:
         # Clear of the block, behind it: slide onto the line at pushing height.
-        target, step = np.append(behind, PUSH_Z_M), PUSH_STEP_M
-    else:
-        target, step = come_down_over(grip, behind, DESCENT)
-    return ik.action(joints, grip, target, rotation, gripper=CLOSED, max_step_m=step)
+        return np.append(behind, PUSH_Z_M), PUSH_STEP_M
+    return come_down_over(grip, behind, DESCENT)

@@ -46,6 +46,7 @@ from portia_envs.embodiments.spider import (
     joint_ranges,
 )
 from portia_envs.envs.spider import SpiderEnv
+from portia_envs.experts.episode import run_episode as run_episode
 from portia_envs.tasks.spider import SPIDER_PARTS
 
 # The gait: cycles per second, yaw amplitude of a full stride (rad, each way), how far a
@@ -270,22 +271,3 @@ def _crosses(
     d1, d2 = orient(a, b, p), orient(a, b, q)
     d3, d4 = orient(p, q, a), orient(p, q, b)
     return d1 * d2 < 0.0 and d3 * d4 < 0.0
-
-
-def run_episode(env: gymnasium.Env, expert: SpiderExpert, seed: int) -> bool:
-    """Run one episode of ``env`` from ``reset(seed=seed)`` with ``expert`` acting.
-
-    Args:
-        env: A Portia spider env with a time limit (as ``gymnasium.make`` returns it).
-        expert: The agent acting.
-        seed: The reset seed.
-
-    Returns:
-        ``info["is_success"]`` of the episode's last step.
-    """
-    expert.reset()
-    observation, _ = env.reset(seed=seed)
-    while True:
-        observation, _, terminated, truncated, info = env.step(expert.act(observation))
-        if terminated or truncated:
-            return bool(info["is_success"])

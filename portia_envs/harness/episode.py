@@ -25,7 +25,8 @@ from portia_envs.suites import get_suite
 from wrappers.adapters import Agent, NativeAgent, reset_agent
 from wrappers.clocks import Clock, FixedLatency, WallClock
 from wrappers.latency_budget import LatencyBudget
-from wrappers.multi_embodiment import MultiEmbodiment, SharedLayout
+from wrappers.multi_embodiment import MultiEmbodiment
+from wrappers.shared_layout import SharedLayout
 from wrappers.time_pause import TimePause
 
 # The env every suite task runs in, with the task's body (the reference tables were
@@ -160,35 +161,9 @@ class EpisodeRunner:
         self._built.clear()
 
     def _env_and_agent(self, job: EpisodeJob) -> tuple[gymnasium.Env, Agent]:
-        """Return the task's env (as the track has it) and agent, building them once.
-
-        In a suite of several bodies the env is behind ``MultiEmbodiment`` with the suite's
-        shared layout, so one agent acts for every body; agent factories are called with
-        that env (a ``TimePause`` inside it), the native built-ins with the ``TimePause``.
-        """
+        """Return the task's env (as the track has it) and agent, building them once."""
         if job.task_id not in self._built:
-            config = self.config
-            suite = get_suite(config.suite)
-            body = suite.task(job.task_id, job.split).embodiment
-            task_env = gymnasium.make(
-                SUITE_ENV_ID, suite=config.suite, split=job.split, task=job.task_id, body=body
-            )
-            paused = TimePause(task_env)
-            env: gymnasium.Env = paused
-            if config.track == "realtime":
-                assert config.budget_ms is not None
-                env = LatencyBudget(
-                    paused, budget_s=config.budget_ms / 1e3, clock=config.make_clock()
-                )
-            if len(suite.bodies) == 1:
-                agent = build_agent(config.agent, paused)
-            else:
-                env = MultiEmbodiment(env, suite_layout(suite.name))
-                if config.agent in NATIVE_AGENTS:
-                    agent = NativeAgent(build_agent(config.agent, paused), env)
-                else:
-                    agent = build_agent(config.agent, env)
-            self._built[job.task_id] = (env, agent)
+            self._built[job.task_id] = build_env_and_agent(self.config, job.task_id, job.split)
         return self._built[job.task_id]
 
     def _play(self, job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> dict[str, Any]:
@@ -226,6 +201,44 @@ class EpisodeRunner:
             "latencies_ms": latencies if realtime else None,
             "overran": overran if realtime else None,
         }
+
+
+def build_env(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, TimePause]:
+    """Return a suite task's env as the run's track has it, and the ``TimePause`` inside it.
+
+    The task's env (``SUITE_ENV_ID`` with the task and its body) is wrapped in ``TimePause``,
+    on the realtime track in ``LatencyBudget`` around that, and in a suite of several bodies
+    behind ``MultiEmbodiment`` with the suite's shared layout, so one agent acts for every
+    body.
+    """
+    suite = get_suite(config.suite)
+    body = suite.task(task_id, split).embodiment
+    task_env = gymnasium.make(
+        SUITE_ENV_ID, suite=config.suite, split=split, task=task_id, body=body
+    )
+    paused = TimePause(task_env)
+    env: gymnasium.Env = paused
+    if config.track == "realtime":
+        assert config.budget_ms is not None
+        env = LatencyBudget(paused, budget_s=config.budget_ms / 1e3, clock=config.make_clock())
+    if len(suite.bodies) > 1:
+        env = MultiEmbodiment(env, suite_layout(suite.name))
+    return env, paused
+
+
+def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, Agent]:
+    """Return a suite task's env (``build_env``) and the run's agent, built to act in it.
+
+    Agent factories are called with the ``TimePause`` in a suite of one body, else with the
+    env behind ``MultiEmbodiment``; there the native built-ins are built with the
+    ``TimePause`` and act through ``NativeAgent``.
+    """
+    env, paused = build_env(config, task_id, split)
+    if len(get_suite(config.suite).bodies) == 1:
+        return env, build_agent(config.agent, paused)
+    if config.agent in NATIVE_AGENTS:
+        return env, NativeAgent(build_agent(config.agent, paused), env)
+    return env, build_agent(config.agent, env)
 
 
 @functools.cache

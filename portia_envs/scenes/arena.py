@@ -22,6 +22,8 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.scenes.base import add_camera, add_checker_material, configure_spec
+
 TIMESTEP_S = 0.004
 # The floor is drawn this far (m) from the origin in x and y; every task stays well inside.
 ARENA_HALF_M = 3.0
@@ -42,8 +44,6 @@ PREY_PARKED_POS = (1.0, 0.0, PREY_HEIGHT_M)
 # conaffinity 1) and nothing else.
 SCENE_CONTYPE, SCENE_CONAFFINITY = 1, 0
 CAMERAS = ("overview", "top")
-# The largest frame (width, height) in pixels that offscreen rendering can produce.
-MAX_FRAME_SIZE = (1280, 960)
 
 _WALL_RGBA = (0.62, 0.6, 0.66, 1.0)
 _PREY_RGBA = (0.08, 0.35, 0.12, 1.0)
@@ -54,29 +54,19 @@ def new_arena_spec() -> mujoco.MjSpec:
     """Return a spec holding the floor, fly, wall (parked), lights, cameras and physics options."""
     spec = mujoco.MjSpec()
     spec.modelname = "portia_arena"
-    spec.compiler.degree = False
-    spec.option.timestep = TIMESTEP_S
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
-    spec.visual.global_.offwidth = MAX_FRAME_SIZE[0]
-    spec.visual.global_.offheight = MAX_FRAME_SIZE[1]
-    # A small shadow map and no multisampling: software OpenGL stays quick.
-    spec.visual.quality.shadowsize = 1024
-    spec.visual.quality.offsamples = 0
+    configure_spec(spec, TIMESTEP_S)
     spec.visual.headlight.ambient = [0.25, 0.25, 0.25]
     spec.visual.headlight.diffuse = [0.3, 0.3, 0.3]
-
-    spec.add_texture(
-        name="grid",
-        type=mujoco.mjtTexture.mjTEXTURE_2D,
-        builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-        width=256,
-        height=256,
+    # A matte floor: a shiny one shows the key light as a glare from above.
+    add_checker_material(
+        spec,
+        "floor",
         rgb1=[0.78, 0.74, 0.64],
         rgb2=[0.7, 0.66, 0.57],
+        texrepeat=[12, 12],
+        specular=0.05,
+        shininess=0.1,
     )
-    # A matte floor: a shiny one shows the key light as a glare from above.
-    grid = spec.add_material(name="floor", texrepeat=[12, 12], specular=0.05, shininess=0.1)
-    grid.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "grid"
     world = spec.worldbody
     world.add_geom(
         name="floor",
@@ -106,8 +96,8 @@ def new_arena_spec() -> mujoco.MjSpec:
         contype=SCENE_CONTYPE,
         conaffinity=SCENE_CONAFFINITY,
     )
-    _add_camera(spec, "overview", pos=(0.0, -3.0, 3.1), target=(0.0, 0.05, 0.0))
-    _add_camera(spec, "top", pos=(0.0, 0.0, 5.0), target=(0.0, 0.0, 0.0), up=(1.0, 0.0, 0.0))
+    add_camera(spec, "overview", pos=(0.0, -3.0, 3.1), target=(0.0, 0.05, 0.0))
+    add_camera(spec, "top", pos=(0.0, 0.0, 5.0), target=(0.0, 0.0, 0.0), up=(1.0, 0.0, 0.0))
     return spec
 
 
@@ -196,22 +186,3 @@ class ArenaWriter:
         model.geom_size[geom] = size
         model.geom_rbound[geom] = float(np.sqrt(size @ size))
         model.geom_aabb[geom] = 0.0, 0.0, 0.0, *size
-
-
-def _add_camera(
-    spec: mujoco.MjSpec,
-    name: str,
-    *,
-    pos: tuple[float, float, float],
-    target: tuple[float, float, float],
-    up: tuple[float, float, float] = (0.0, 0.0, 1.0),
-) -> None:
-    """Add a fixed camera at ``pos`` looking at ``target``."""
-    forward = np.subtract(target, pos)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, up)
-    right /= np.linalg.norm(right)
-    cam_up = np.cross(right, forward)
-    camera = spec.worldbody.add_camera(name=name, pos=list(pos), fovy=45.0)
-    camera.alt.type = mujoco.mjtOrientation.mjORIENTATION_XYAXES
-    camera.alt.xyaxes = np.concatenate([right, cam_up])

@@ -27,13 +27,13 @@ import mujoco
 import numpy as np
 
 from portia_envs.embodiments.arm import add_arm
+from portia_envs.scenes.base import add_camera
 from portia_envs.scenes.tabletop import (
     BLOCK_MASS_KG,
-    FLOOR_Z_M,
-    TABLE_FRICTION,
     add_block,
-    add_camera,
+    add_floor,
     add_goal_marker,
+    add_table,
     configure_scene,
 )
 
@@ -71,22 +71,8 @@ def handover_spec(goal_radius_m: float = 0.05) -> mujoco.MjSpec:
     # from glaring white under it.
     spec.visual.headlight.specular = [0.05, 0.05, 0.05]
     world = spec.worldbody
-    # A box, not a plane: a block pushed off the edge must fall.
-    world.add_geom(
-        name="table",
-        type=mujoco.mjtGeom.mjGEOM_BOX,
-        size=list(HANDOVER_TABLE_HALF_M),
-        pos=[HANDOVER_TABLE_CENTER_X_M, 0, -HANDOVER_TABLE_HALF_M[2]],
-        friction=[TABLE_FRICTION, 0.005, 0.0001],
-        material="table",
-    )
-    world.add_geom(
-        name="floor",
-        type=mujoco.mjtGeom.mjGEOM_PLANE,
-        size=[4, 3, 0.05],
-        pos=[HANDOVER_TABLE_CENTER_X_M, 0, FLOOR_Z_M],
-        rgba=[0.3, 0.32, 0.35, 1],
-    )
+    add_table(spec, HANDOVER_TABLE_HALF_M, HANDOVER_TABLE_CENTER_X_M)
+    add_floor(spec, (4, 3), HANDOVER_TABLE_CENTER_X_M)
     middle = HANDOVER_TABLE_CENTER_X_M
     world.add_light(
         name="key",

@@ -20,7 +20,8 @@ Named elements:
 from __future__ import annotations
 
 import mujoco
-import numpy as np
+
+from portia_envs.scenes.base import add_camera, add_checker_material, configure_spec
 
 TIMESTEP_S = 0.002
 BLOCK_HALF_M = 0.02
@@ -55,8 +56,6 @@ CABINET_CONTYPE, DRAWER_CONTYPE = 4, 2
 # Where the cabinet waits when a task does not use it: on the floor, beside the table.
 CABINET_PARKED_POS = (0.25, -1.4, FLOOR_Z_M)
 CAMERAS = ("overview", "top")
-# The largest frame (width, height) in pixels that offscreen rendering can produce.
-MAX_FRAME_SIZE = (1280, 960)
 
 
 def new_tabletop_spec() -> mujoco.MjSpec:
@@ -64,24 +63,9 @@ def new_tabletop_spec() -> mujoco.MjSpec:
     spec = mujoco.MjSpec()
     spec.modelname = "portia_tabletop"
     configure_scene(spec)
-    world = spec.worldbody
-    # A box, not a plane: planes are infinite, and a block pushed off the edge must fall.
-    world.add_geom(
-        name="table",
-        type=mujoco.mjtGeom.mjGEOM_BOX,
-        size=list(TABLE_HALF_M),
-        pos=[TABLE_CENTER_X_M, 0, -TABLE_HALF_M[2]],
-        friction=[TABLE_FRICTION, 0.005, 0.0001],
-        material="table",
-    )
-    world.add_geom(
-        name="floor",
-        type=mujoco.mjtGeom.mjGEOM_PLANE,
-        size=[3, 3, 0.05],
-        pos=[0, 0, FLOOR_Z_M],
-        rgba=[0.3, 0.32, 0.35, 1],
-    )
-    world.add_light(
+    add_table(spec, TABLE_HALF_M, TABLE_CENTER_X_M)
+    add_floor(spec, (3, 3), 0)
+    spec.worldbody.add_light(
         name="key", pos=[0.4, -0.4, 1.6], dir=[0, 0.3, -1], diffuse=[0.7, 0.7, 0.7], castshadow=True
     )
     add_camera(spec, "overview", pos=(1.25, -0.85, 0.85), target=(0.35, 0.0, 0.1))
@@ -90,36 +74,50 @@ def new_tabletop_spec() -> mujoco.MjSpec:
 
 
 def configure_scene(spec: mujoco.MjSpec) -> None:
-    """Set the physics options and visual quality every Portia scene shares.
+    """Set the physics options and visual quality every tabletop scene shares.
 
     Also adds the checkered ``table`` material. Angles are in radians, the timestep is
-    ``TIMESTEP_S``, contacts use elliptic friction cones.
+    ``TIMESTEP_S``, contacts use elliptic friction cones (``scenes.base.configure_spec``
+    gives the rest).
     """
-    spec.compiler.degree = False
-    spec.option.timestep = TIMESTEP_S
-    spec.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    configure_spec(spec, TIMESTEP_S)
     # Elliptic cones with a high impratio keep grasped objects from slipping.
     spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     spec.option.impratio = 10.0
-    spec.visual.global_.offwidth = MAX_FRAME_SIZE[0]
-    spec.visual.global_.offheight = MAX_FRAME_SIZE[1]
-    # A small shadow map and no multisampling or reflections: software (CPU) OpenGL renders
-    # a frame in about 25 ms instead of 180 ms, and the picture stays clear.
-    spec.visual.quality.shadowsize = 1024
-    spec.visual.quality.offsamples = 0
     spec.visual.headlight.ambient = [0.35, 0.35, 0.35]
-
-    spec.add_texture(
-        name="grid",
-        type=mujoco.mjtTexture.mjTEXTURE_2D,
-        builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
-        width=256,
-        height=256,
-        rgb1=[0.72, 0.68, 0.6],
-        rgb2=[0.66, 0.62, 0.55],
+    add_checker_material(
+        spec, "table", rgb1=[0.72, 0.68, 0.6], rgb2=[0.66, 0.62, 0.55], texrepeat=[8, 8]
     )
-    grid = spec.add_material(name="table", texrepeat=[8, 8])
-    grid.textures[mujoco.mjtTextureRole.mjTEXROLE_RGB] = "grid"
+
+
+def add_table(spec: mujoco.MjSpec, half_m: tuple[float, float, float], center_x_m: float) -> None:
+    """Add the slippery ``table``: a box of half-sizes ``half_m`` (m), its top at z = 0.
+
+    It is centred at x = ``center_x_m`` (m), y = 0, and covered in the ``table`` material.
+    A box, not a plane: planes are infinite, and a block pushed off the edge must fall.
+    """
+    spec.worldbody.add_geom(
+        name="table",
+        type=mujoco.mjtGeom.mjGEOM_BOX,
+        size=list(half_m),
+        pos=[center_x_m, 0, -half_m[2]],
+        friction=[TABLE_FRICTION, 0.005, 0.0001],
+        material="table",
+    )
+
+
+def add_floor(spec: mujoco.MjSpec, half_m: tuple[float, float], center_x_m: float) -> None:
+    """Add the ``floor``: a plane at z = ``FLOOR_Z_M`` (m), under the table.
+
+    It is centred at x = ``center_x_m`` (m), y = 0, and drawn ``half_m`` (m) out in x and y.
+    """
+    spec.worldbody.add_geom(
+        name="floor",
+        type=mujoco.mjtGeom.mjGEOM_PLANE,
+        size=[*half_m, 0.05],
+        pos=[center_x_m, 0, FLOOR_Z_M],
+        rgba=[0.3, 0.32, 0.35, 1],
+    )
 
 
 def add_block(
@@ -257,22 +255,3 @@ def add_goal_marker(spec: mujoco.MjSpec, radius_m: float) -> None:
     spec.worldbody.add_site(
         name="goal", pos=[0.42, 0, 0.1], size=[radius_m, 0, 0], rgba=[0.1, 0.8, 0.2, 0.35]
     )
-
-
-def add_camera(
-    spec: mujoco.MjSpec,
-    name: str,
-    *,
-    pos: tuple[float, float, float],
-    target: tuple[float, float, float],
-    up: tuple[float, float, float] = (0.0, 0.0, 1.0),
-) -> None:
-    """Add a fixed camera at ``pos`` looking at ``target``."""
-    forward = np.subtract(target, pos)
-    forward /= np.linalg.norm(forward)
-    right = np.cross(forward, up)
-    right /= np.linalg.norm(right)
-    cam_up = np.cross(right, forward)
-    camera = spec.worldbody.add_camera(name=name, pos=list(pos), fovy=45.0)
-    camera.alt.type = mujoco.mjtOrientation.mjORIENTATION_XYAXES
-    camera.alt.xyaxes = np.concatenate([right, cam_up])

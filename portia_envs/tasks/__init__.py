@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from portia_envs.errors import UnknownTaskError, did_you_mean
 from portia_envs.tasks.base import ArmTask, TaskSample
 from portia_envs.tasks.drawer import DrawerTask
+from portia_envs.tasks.family import family_index
 from portia_envs.tasks.pick_place import PickPlaceTask
 from portia_envs.tasks.push import PushTask
 from portia_envs.tasks.reach import ReachTask
@@ -32,12 +32,7 @@ def arm_task_index(name: str) -> int:
     Raises:
         UnknownTaskError: If no family has that name; the message lists the known ones.
     """
-    if name not in ARM_TASK_NAMES:
-        raise UnknownTaskError(
-            f"unknown task {name!r}; known arm tasks: {', '.join(ARM_TASK_NAMES)}"
-            + did_you_mean(str(name), ARM_TASK_NAMES)
-        )
-    return ARM_TASK_NAMES.index(name)
+    return family_index(name, ARM_TASK_NAMES, "arm")
 
 
 __all__ = [

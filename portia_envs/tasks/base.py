@@ -8,7 +8,6 @@ a relabelled ``compute_reward`` all get the same numbers to the last bit.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
@@ -22,6 +21,7 @@ from portia_envs.scenes.tabletop import (
     TABLE_CENTER_X_M,
     TABLE_HALF_M,
 )
+from portia_envs.tasks.family import Ranges, TaskFamily
 from portia_envs.tasks.objects import OBJECT_PARAMS
 from portia_envs.tasks.observation import PARTS
 
@@ -82,7 +82,6 @@ class Scores(NamedTuple):
         return self.reward_distance + self.reward_approach
 
 
-Ranges = Mapping[str, tuple[float, float]]
 # The block's start and looks (block families): x, y (m), yaw (rad), half-size (m), mass
 # (kg), friction, hue (0-1, wrapping; 0.5-1.15 runs cyan, blue, purple, pink, red, orange,
 # yellow: every colour but the goal's green).
@@ -101,7 +100,7 @@ TABLE_GOAL_RANGES: dict[str, tuple[float, float]] = {"goal_x": (0.32, 0.54), "go
 SAMPLE_TRIES = 1000
 
 
-class ArmTask:
+class ArmTask(TaskFamily):
     """A task family for the arm on the tabletop: how its instances are drawn and scored.
 
     A family's parameters are drawn uniformly from named ranges (``default_ranges``, which
@@ -124,7 +123,6 @@ class ArmTask:
         default_ranges: Each parameter's default range.
     """
 
-    name: ClassVar[str]
     achieved: ClassVar[str]
     approach: ClassVar[str | None] = None
     approach_weight: ClassVar[float] = 0.0
@@ -132,26 +130,6 @@ class ArmTask:
     success_radius_m: ClassVar[float | None] = None
     release_m: ClassVar[float] = 0.0
     keeps_on_table: ClassVar[tuple[str, ...]] = ()
-    default_ranges: ClassVar[dict[str, tuple[float, float]]]
-
-    def ranges(self, overrides: Ranges | None = None) -> dict[str, tuple[float, float]]:
-        """Return the default ranges updated with ``overrides``, after checking them.
-
-        Raises:
-            ValueError: On an unknown parameter, or a range that is not ``low <= high``.
-        """
-        ranges = dict(self.default_ranges)
-        for key, value in (overrides or {}).items():
-            if key not in ranges:
-                raise ValueError(
-                    f"{self.name} has no parameter {key!r}; its parameters: "
-                    f"{', '.join(self.default_ranges)}"
-                )
-            low, high = (float(v) for v in value)
-            if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-                raise ValueError(f"range of {key!r} must be finite with low <= high, got {value}")
-            ranges[key] = (low, high)
-        return ranges
 
     def sample(self, rng: np.random.Generator, overrides: Ranges | None = None) -> TaskSample:
         """Draw a task instance from ``rng`` (the env's ``np_random``).

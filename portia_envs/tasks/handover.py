@@ -19,6 +19,8 @@ from portia_envs.scenes.handover import (
     HANDOVER_TABLE_HALF_M,
 )
 from portia_envs.scenes.tabletop import BLOCK_HALF_M
+from portia_envs.tasks.layout import part_bounds, part_slices
+from portia_envs.tasks.observation import ARM_N_JOINTS, SCENE_LAYOUT, body_layout
 
 TASK_ID = "handover"
 # Each parameter's range (uniform). An arm's grip site reaches at most 0.76 m from its
@@ -49,18 +51,11 @@ FELL_Z_M = -0.1
 HANDED_OVER_X_M = HANDOFF_CENTER[0] - HANDOFF_RADIUS_M
 
 # (name, size, bound) of each part of an agent's observation vector, in order; all in the
-# world frame. Bounds are limits no state reaches (as in ``tasks.observation``).
+# world frame. Bounds are limits no state reaches (as in ``tasks.observation``). The arm's
+# parts, then the block's (block_pos, block_quat, block_vel, block_angvel), are the arm env's.
 HANDOVER_OBSERVATION_LAYOUT = (
-    ("joint_pos", 6, 2 * np.pi),
-    ("joint_vel", 6, 1e4),
-    ("finger_pos", 2, 10.0),
-    ("finger_vel", 2, 1e3),
-    ("grip_pos", 3, 10.0),
-    ("grip_vel", 3, 1e3),
-    ("block_pos", 3, 10.0),
-    ("block_quat", 4, 1.0),
-    ("block_vel", 3, 1e3),
-    ("block_angvel", 3, 1e4),
+    *body_layout(ARM_N_JOINTS),
+    *SCENE_LAYOUT[:4],
     ("goal_pos", 3, 10.0),
     ("partner_grip_pos", 3, 10.0),
     ("partner_opening", 1, 10.0),
@@ -69,15 +64,9 @@ HANDOVER_OBSERVATION_LAYOUT = (
     ("role", 2, 1.0),
 )
 HANDOVER_OBSERVATION_SIZE = sum(size for _, size, _ in HANDOVER_OBSERVATION_LAYOUT)
-HANDOVER_OBSERVATION_BOUND = np.concatenate(
-    [np.full(size, bound) for _, size, bound in HANDOVER_OBSERVATION_LAYOUT]
-)
-_STARTS = np.cumsum([0] + [size for _, size, _ in HANDOVER_OBSERVATION_LAYOUT])
+HANDOVER_OBSERVATION_BOUND = part_bounds(HANDOVER_OBSERVATION_LAYOUT)
 # Each part's slice of the vector, by name.
-HANDOVER_PARTS = {
-    name: slice(int(start), int(start) + size)
-    for (name, size, _), start in zip(HANDOVER_OBSERVATION_LAYOUT, _STARTS, strict=False)
-}
+HANDOVER_PARTS = part_slices(HANDOVER_OBSERVATION_LAYOUT)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.tasks.layout import part_bounds, part_slices
+
 # (name, size, bound) of each part of the scene, in order. Bounds are limits no state
 # reaches, declared so that the space is finite: the arms reach about 1 m and block episodes
 # end when a block leaves the table, so 10 m bounds every position; speeds are two orders of
@@ -85,17 +87,13 @@ def observation_layout(n_joints: int) -> Layout:
         n_joints: The body's hinge count (6 for the arm, 4 for the arm4 bodies).
     """
     parts = body_layout(n_joints) + SCENE_LAYOUT
-    starts = np.cumsum([0] + [size for _, size, _ in parts])
-    slices = {
-        name: slice(int(start), int(start) + size)
-        for (name, size, _), start in zip(parts, starts, strict=False)
-    }
-    bound = np.concatenate([np.full(size, bound) for _, size, bound in parts])
+    slices = part_slices(parts)
+    bound = part_bounds(parts)
     bound.flags.writeable = False
     return Layout(
         parts=parts,
         slices=slices,
-        size=int(starts[-1]),
+        size=slices[parts[-1][0]].stop,
         bound=bound,
         n_sensor_readings=slices["drawer_vel"].stop,
         shift=2 * (n_joints - ARM_N_JOINTS),
@@ -106,7 +104,7 @@ def observation_layout(n_joints: int) -> Layout:
 _ARM = observation_layout(ARM_N_JOINTS)
 OBSERVATION_LAYOUT = _ARM.parts
 OBSERVATION_SIZE = _ARM.size
-OBSERVATION_BOUND = np.concatenate([np.full(size, bound) for _, size, bound in OBSERVATION_LAYOUT])
+OBSERVATION_BOUND = part_bounds(OBSERVATION_LAYOUT)
 # Each part's slice of the vector, by name.
 PARTS = _ARM.slices
 # The parts up to drawer_vel are sensor readings, in the model's sensor order; the rest

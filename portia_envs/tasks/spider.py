@@ -14,17 +14,17 @@ heading (positive: to its left).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, NamedTuple
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.embodiments.spider import ACTION_SIZE, SENSOR_LAYOUT
-from portia_envs.errors import UnknownTaskError, did_you_mean
 from portia_envs.scenes.arena import WALL_MAX_HALF_LENGTH_M
+from portia_envs.tasks.family import Ranges, TaskFamily, family_index
+from portia_envs.tasks.layout import part_bounds, part_slices
 
 # Raise when the code that samples, scores or describes spider tasks changes what it returns.
 SPIDER_TASK_CODE_VERSION = "spider-tasks-1"
@@ -44,16 +44,10 @@ SPIDER_OBSERVATION_LAYOUT = (
     ("wall_present", 1, 1.0),
 )
 SPIDER_OBSERVATION_SIZE = sum(size for _, size, _ in SPIDER_OBSERVATION_LAYOUT)
-SPIDER_OBSERVATION_BOUND = np.concatenate(
-    [np.full(size, bound) for _, size, bound in SPIDER_OBSERVATION_LAYOUT]
-)
+SPIDER_OBSERVATION_BOUND = part_bounds(SPIDER_OBSERVATION_LAYOUT)
 SPIDER_OBSERVATION_BOUND.flags.writeable = False
-_starts = np.cumsum([0] + [size for _, size, _ in SPIDER_OBSERVATION_LAYOUT])
 # Each part's slice of the observation vector, by name.
-SPIDER_PARTS: dict[str, slice] = {
-    name: slice(int(start), int(start) + size)
-    for (name, size, _), start in zip(SPIDER_OBSERVATION_LAYOUT, _starts, strict=False)
-}
+SPIDER_PARTS: dict[str, slice] = part_slices(SPIDER_OBSERVATION_LAYOUT)
 # The proprioceptive parts: everything before prey_rel_pos.
 PROPRIO_SIZE = SPIDER_PARTS["prey_rel_pos"].start
 # Where each sensor's readings start in the sensor data, by sensor name.
@@ -163,38 +157,13 @@ class SpiderTaskSample:
         return np.array([x - along[0], y - along[1], x + along[0], y + along[1]])
 
 
-Ranges = Mapping[str, tuple[float, float]]
-
-
-class SpiderTask:
+class SpiderTask(TaskFamily):
     """A task family for the spider in the arena: how its instances are drawn and described.
 
     Attributes:
         name: The family's name, as used in ``task=`` and ids.
         default_ranges: Each parameter's default range (rad for angles, m for lengths).
     """
-
-    name: ClassVar[str]
-    default_ranges: ClassVar[dict[str, tuple[float, float]]]
-
-    def ranges(self, overrides: Ranges | None = None) -> dict[str, tuple[float, float]]:
-        """Return the default ranges updated with ``overrides``, after checking them.
-
-        Raises:
-            ValueError: On an unknown parameter, or a range that is not ``low <= high``.
-        """
-        ranges = dict(self.default_ranges)
-        for key, value in (overrides or {}).items():
-            if key not in ranges:
-                raise ValueError(
-                    f"{self.name} has no parameter {key!r}; its parameters: "
-                    f"{', '.join(self.default_ranges)}"
-                )
-            low, high = (float(v) for v in value)
-            if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-                raise ValueError(f"range of {key!r} must be finite with low <= high, got {value}")
-            ranges[key] = (low, high)
-        return ranges
 
     def sample(
         self, rng: np.random.Generator, overrides: Ranges | None = None
@@ -335,12 +304,7 @@ def spider_task_index(name: str) -> int:
     Raises:
         UnknownTaskError: If no family has that name; the message lists the known ones.
     """
-    if name not in SPIDER_TASK_NAMES:
-        raise UnknownTaskError(
-            f"unknown task {name!r}; known spider tasks: {', '.join(SPIDER_TASK_NAMES)}"
-            + did_you_mean(str(name), SPIDER_TASK_NAMES)
-        )
-    return SPIDER_TASK_NAMES.index(name)
+    return family_index(name, SPIDER_TASK_NAMES, "spider")
 
 
 def observe(

@@ -5,27 +5,17 @@ one full period of delay), in alternating rounds; the fastest round of each coun
 ``pytest tests/benchmarks --benchmark-enable -s`` measures and checks the target.
 """
 
-import time
-
 import gymnasium
 import numpy as np
 import pytest
 
 import portia_envs  # noqa: F401  (registers the ids)
+from tests.benchmarks.timing import interleaved_best, timed_steps
 from wrappers.clocks import FixedLatency
 from wrappers.latency_budget import LatencyBudget
 
 STEPS = 100
 MAX_OVERHEAD = 1.05  # target from the latency issue
-
-
-def _block(env, actions, start):
-    env.reset(seed=0)
-    env.unwrapped.set_state(start)
-    t = time.perf_counter()
-    for action in actions:
-        env.step(action)
-    return time.perf_counter() - t
 
 
 @pytest.mark.parametrize("periods", [0, 1])
@@ -38,11 +28,12 @@ def test_fixed_clock_overhead(benchmark, measuring, rounds, periods):
     plain.reset(seed=0)
     start = plain.unwrapped.get_state()
     actions = np.random.default_rng(0).uniform(-1, 1, (STEPS, 7))
-    benchmark.pedantic(_block, args=(delayed, actions, start), rounds=3, warmup_rounds=1)
-    best_plain = best_delayed = np.inf
-    for _ in range(rounds):
-        best_plain = min(best_plain, _block(plain, actions, start))
-        best_delayed = min(best_delayed, _block(delayed, actions, start))
+    benchmark.pedantic(timed_steps, args=(delayed, actions, start), rounds=3, warmup_rounds=1)
+    best_plain, best_delayed = interleaved_best(
+        lambda: timed_steps(plain, actions, start),
+        lambda: timed_steps(delayed, actions, start),
+        rounds,
+    )
     ratio = best_delayed / best_plain
     benchmark.extra_info.update({"latency_periods": periods, "overhead_ratio": ratio})
     print(f"\nLatencyBudget, fixed latency of {periods} period(s): {ratio:.3f}x the plain step")

@@ -17,48 +17,10 @@ import numpy as np
 import pytest
 
 import portia_envs  # noqa: F401  (registers the ids)
+from tests.benchmarks.timing import STEPS_PER_BLOCK, interleaved_best, portia_blocks
 
-STEPS_PER_BLOCK = 100
 # Target from the foundation issue: our Python must be near free next to the physics.
 MAX_ARM_PUSH_OVERHEAD = 1.15
-
-
-def _interleaved_best(env_block, raw_block, rounds):
-    """Return the fastest time of each callable over alternating rounds."""
-    best_env, best_raw = np.inf, np.inf
-    for _ in range(rounds):
-        best_env = min(best_env, env_block())
-        best_raw = min(best_raw, raw_block())
-    return best_env, best_raw
-
-
-def _portia_blocks(env_id):
-    """Time blocks of env.step and of the mj_step calls they make, from one saved state."""
-    env = gymnasium.make(env_id)
-    env.reset(seed=0)
-    unwrapped = env.unwrapped
-    actions = np.random.default_rng(0).uniform(-1, 1, (STEPS_PER_BLOCK, 7))
-    controls = [unwrapped.controls(action) for action in actions]
-    start = unwrapped.get_state()
-    model, data, n_substeps = unwrapped.sim.model, unwrapped.sim.data, unwrapped.sim.n_substeps
-
-    def env_block():
-        env.reset(seed=0)  # restarts the time limit; the state is then replaced
-        unwrapped.set_state(start)
-        t = time.perf_counter()
-        for action in actions:
-            env.step(action)
-        return time.perf_counter() - t
-
-    def raw_block():
-        unwrapped.set_state(start)
-        t = time.perf_counter()
-        for ctrl in controls:
-            data.ctrl[:] = ctrl
-            mujoco.mj_step(model, data, nstep=n_substeps)
-        return time.perf_counter() - t
-
-    return env, env_block, raw_block
 
 
 def _pusher_blocks():
@@ -94,11 +56,11 @@ def _pusher_blocks():
 
 
 def test_arm_push_step_is_near_raw_physics(benchmark, measuring, rounds):
-    env, env_block, raw_block = _portia_blocks("Portia/ArmPush-v0")
+    env, env_block, raw_block = portia_blocks("Portia/ArmPush-v0")
     benchmark.pedantic(env_block, rounds=3, warmup_rounds=1)
-    portia_env, portia_raw = _interleaved_best(env_block, raw_block, rounds)
+    portia_env, portia_raw = interleaved_best(env_block, raw_block, rounds)
     pusher, pusher_env_block, pusher_raw_block = _pusher_blocks()
-    pusher_env, pusher_raw = _interleaved_best(pusher_env_block, pusher_raw_block, rounds)
+    pusher_env, pusher_raw = interleaved_best(pusher_env_block, pusher_raw_block, rounds)
 
     ratio = portia_env / portia_raw
     report = {
@@ -121,9 +83,9 @@ def test_arm_push_step_is_near_raw_physics(benchmark, measuring, rounds):
 
 @pytest.mark.parametrize("env_id", sorted(portia_envs.ENV_SPECS))
 def test_every_id_reports_its_overhead(benchmark, measuring, rounds, env_id):
-    env, env_block, raw_block = _portia_blocks(env_id)
+    env, env_block, raw_block = portia_blocks(env_id)
     benchmark.pedantic(env_block, rounds=3, warmup_rounds=1)
-    best_env, best_raw = _interleaved_best(env_block, raw_block, rounds)
+    best_env, best_raw = interleaved_best(env_block, raw_block, rounds)
     benchmark.extra_info["overhead_ratio"] = best_env / best_raw
     benchmark.extra_info["steps_per_s"] = STEPS_PER_BLOCK / best_env
     env.close()

@@ -155,3 +155,37 @@ def test_tasks_lists_a_suites_tasks_with_instructions():
     unknown = runner.invoke(app, ["tasks", "arm-rech-v0"])
     assert unknown.exit_code == 2
     assert "did you mean 'arm-reach-v0'" in unknown.output
+
+
+def test_envs_lists_the_other_bodies_and_the_multi_agent_scene():
+    from portia_envs.registration import ARM4_SPECS, SPIDER_SPECS
+
+    lines = runner.invoke(app, ["envs"]).stdout.splitlines()
+    for specs, action in ((ARM4_SPECS, "(5,) in [-1, 1]"), (SPIDER_SPECS, "(16,) in [-1, 1]")):
+        for env_id, (_, max_episode_steps) in specs.items():
+            (line,) = [line for line in lines if line.split()[0] == env_id]
+            assert "observation (51,)" in line and action in line
+            assert line.split()[-2:] == ["0.04", str(max_episode_steps)]
+    (team,) = [line for line in lines if line.startswith("Portia/Handover-v0")]
+    assert "agents giver, taker" in team and "each (50,)" in team and "each (7,)" in team
+    assert team.split()[-2:] == ["0.04", "300"]
+
+
+@pytest.mark.parametrize(
+    ("env_id", "steps"),
+    [("Portia/SpiderPrey-v0", 450), ("Portia/Handover-v0", 300), ("Portia/Arm4Push-v0", 150)],
+)
+def test_play_films_the_expert_of_every_body(tmp_path, env_id, steps):
+    out = tmp_path / "play.gif"
+    result = play(env_id, "--out", str(out), "--seed", "0", "--width", "32", "--height", "32")
+    assert result.exit_code == 0, result.output
+    assert "success True" in result.stdout
+    assert episode_lengths(result.stdout) == [steps]
+    assert out.is_file()
+
+
+def test_tasks_lists_each_tasks_body():
+    result = runner.invoke(app, ["tasks", "arm-bodies-v0"])
+    assert result.exit_code == 0, result.output
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("arm4_long-push")]
+    assert line.split()[1:4] == ["heldout", "arm4_long", "push"]

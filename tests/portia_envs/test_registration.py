@@ -1,14 +1,13 @@
 import subprocess
 import sys
-import warnings
 
 import gymnasium
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import portia_envs
 from portia_envs.registration import ARM_ENV_SPECS, FAMILY_ENV_IDS
+from tests.portia_envs.checks import assert_gymnasium_checker_passes, assert_sb3_checker_accepts
 
 # Every id of the arm env, six-joint and four-hinge bodies alike.
 ENV_IDS = sorted(ARM_ENV_SPECS)
@@ -41,24 +40,12 @@ def test_every_id_is_registered_with_a_time_limit():
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_gymnasium_env_checker_passes_without_warnings(env_id):
-    env = gymnasium.make(env_id, render_mode="rgb_array", width=64, height=64)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(env.unwrapped)
-    assert [str(w.message) for w in caught] == []
-    env.close()
+    assert_gymnasium_checker_passes(env_id)
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_stable_baselines3_env_checker_accepts(env_id):
-    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    env = gymnasium.make(env_id)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        # Gymnasium 1.x wrappers do not forward compute_reward; SB3 reaches it through
-        # env_method (which unwraps) during training, so check the env itself.
-        sb3_checker.check_env(env.unwrapped, warn=True)
-    assert [str(w.message) for w in caught] == []
+    assert_sb3_checker_accepts(env_id)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

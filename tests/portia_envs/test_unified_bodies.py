@@ -6,7 +6,8 @@ import pytest
 
 import portia_envs  # noqa: F401  (registers the ids)
 from wrappers import MultiEmbodiment, SharedLayout
-from wrappers.multi_embodiment import DESCRIPTOR_FEATURES, make_vector
+from wrappers.multi_embodiment import make_vector
+from wrappers.shared_layout import DESCRIPTOR_FEATURES
 
 BODY_IDS = ("Portia/ArmReach-v0", "Portia/Arm4Reach-v0", "Portia/SpiderPrey-v0")
 
@@ -16,8 +17,9 @@ def layout():
     return SharedLayout.covering(list(BODY_IDS))
 
 
-def test_three_bodies_step_in_one_vector_env_with_one_batched_action(layout):
-    envs = make_vector(BODY_IDS, layout=layout)
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_three_bodies_step_in_one_vector_env_with_one_batched_action(layout, mode):
+    envs = make_vector(BODY_IDS, layout=layout, vectorization_mode=mode)
     observations, infos = envs.reset(seed=0)
     assert infos["embodiment"].tolist() == ["arm", "arm4", "spider"]
     sizes = [gymnasium.make(env_id).action_space.shape[0] for env_id in BODY_IDS]

@@ -11,7 +11,8 @@ from hypothesis.extra.numpy import arrays
 from tests.wrappers.bodies import ChainEnv
 from wrappers import MultiEmbodiment, SharedLayout
 from wrappers.errors import WrapperInputError
-from wrappers.multi_embodiment import DESCRIPTOR_FEATURES, PADDING_NAME
+from wrappers.multi_embodiment import PADDING_NAME
+from wrappers.shared_layout import DESCRIPTOR_FEATURES
 
 
 @pytest.fixture
@@ -184,3 +185,12 @@ def test_a_native_agent_acts_in_the_shared_spaces(layout):
     env.step(action)
     assert inner.received[-1].tolist() == [0.5, 0.0, -1.0]
     assert native.seeds == [4]
+
+
+def test_make_vector_refuses_unknown_modes_and_empty_lists(layout):
+    from wrappers.multi_embodiment import make_vector
+
+    with pytest.raises(WrapperInputError, match="accepted: sync, async"):
+        make_vector(["CartPole-v1"], layout=layout, vectorization_mode="ray")
+    with pytest.raises(WrapperInputError, match="at least one env id"):
+        make_vector([], layout=layout)

@@ -1,6 +1,4 @@
 import pickle
-import subprocess
-import sys
 
 import gymnasium
 import mujoco
@@ -13,27 +11,14 @@ from portia_envs.errors import InvalidActionError, InvalidStateError, UnknownTas
 from portia_envs.tasks import ARM_TASK_NAMES
 from portia_envs.tasks.observation import OBSERVATION_LAYOUT, PARTS
 from portia_envs.tasks.push import PushTask
+from tests.portia_envs.checks import (
+    assert_rollout_equals_stepping,
+    assert_same_steps,
+    random_trajectory,
+    trajectory_digests,
+)
 
 ENV_IDS = sorted(portia_envs.ENV_SPECS)
-
-
-def random_trajectory(env, seed, n_steps, action_seed=0):
-    """Step with seeded random actions (resetting at episode ends); return every step."""
-    rng = np.random.default_rng(action_seed)
-    observation, info = env.reset(seed=seed)
-    steps = [(observation, 0.0, False, False, info)]
-    for _ in range(n_steps):
-        step = env.step(rng.uniform(-1.2, 1.2, env.action_space.shape))
-        steps.append(step)
-        if step[2] or step[3]:
-            steps.append((*env.reset(), 0.0, False, False))
-    return steps
-
-
-def assert_same_steps(a, b):
-    assert len(a) == len(b)
-    for step_a, step_b in zip(a, b, strict=True):
-        assert pickle.dumps(step_a) == pickle.dumps(step_b)
 
 
 def test_docstring_layout_matches_observation_space():
@@ -81,35 +66,8 @@ def test_same_seed_gives_bit_identical_500_steps(env_id):
     assert_same_steps(first, second)
 
 
-TRAJECTORY_DIGEST = """
-import hashlib, pickle, sys
-import gymnasium, numpy as np
-import portia_envs
-env = gymnasium.make(sys.argv[1])
-rng = np.random.default_rng(0)
-digest = hashlib.sha256()
-observation, info = env.reset(seed=5)
-digest.update(pickle.dumps((observation, info)))
-for _ in range(500):
-    step = env.step(rng.uniform(-1.2, 1.2, 7))
-    digest.update(pickle.dumps(step))
-    if step[2] or step[3]:
-        digest.update(pickle.dumps(env.reset()))
-print(digest.hexdigest())
-"""
-
-
 def test_same_seed_gives_the_same_episode_in_two_processes():
-    digests = {
-        subprocess.run(
-            [sys.executable, "-c", TRAJECTORY_DIGEST, "Portia/Arm-v0"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    }
-    assert len(digests) == 1
+    assert len(trajectory_digests("Portia/Arm-v0", 500)) == 1
 
 
 def test_different_seeds_give_different_starts():
@@ -213,19 +171,8 @@ def test_rollout_equals_stepping_and_leaves_the_env_untouched(task):
     env.reset(seed=7)
     for _ in range(5):
         env.step(env.action_space.sample())
-    before = env.get_state()
     actions = np.random.default_rng(3).uniform(-1.3, 1.3, (3, 12, 7))
-    future = env.rollout(actions)
-    np.testing.assert_array_equal(env.get_state(), before)
-    for b in range(3):
-        env.set_state(before)
-        for t in range(12):
-            observation, reward, terminated, _, info = env.step(actions[b, t])
-            for key in observation:
-                np.testing.assert_allclose(future[key][b, t], observation[key], rtol=0, atol=1e-9)
-            assert future["reward"][b, t] == pytest.approx(reward, abs=1e-9)
-            assert future["is_success"][b, t] == info["is_success"]
-            assert future["terminated"][b, t] == terminated
+    assert_rollout_equals_stepping(env, actions, atol=1e-9)
 
 
 def test_rollout_rejects_bad_batches(push_env):

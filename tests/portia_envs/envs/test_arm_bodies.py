@@ -12,6 +12,7 @@ from portia_envs.envs.arm import ArmEnv
 from portia_envs.errors import InvalidParameterError, UnknownTaskError
 from portia_envs.sim.compose import ARM_BODIES, arm_fingerprint
 from portia_envs.tasks.observation import observation_layout
+from tests.portia_envs.checks import assert_rollout_equals_stepping
 from wrappers import FixedLatency, LatencyBudget, TimePause
 
 ARM4 = sorted(ARM4_BODIES)
@@ -97,19 +98,8 @@ def test_rollout_equals_stepping_and_leaves_the_env_untouched(body, task):
     env.reset(seed=7)
     for _ in range(5):
         env.step(env.action_space.sample())
-    before = env.get_state()
     actions = np.random.default_rng(3).uniform(-1.3, 1.3, (2, 10, 5))
-    future = env.rollout(actions)
-    np.testing.assert_array_equal(env.get_state(), before)
-    for b in range(2):
-        env.set_state(before)
-        for t in range(10):
-            observation, reward, terminated, _, info = env.step(actions[b, t])
-            for key in observation:
-                np.testing.assert_allclose(future[key][b, t], observation[key], rtol=0, atol=1e-9)
-            assert future["reward"][b, t] == pytest.approx(reward, abs=1e-9)
-            assert future["is_success"][b, t] == info["is_success"]
-            assert future["terminated"][b, t] == terminated
+    assert_rollout_equals_stepping(env, actions, atol=1e-9)
 
 
 @pytest.mark.parametrize("body", ARM4)

@@ -1,13 +1,9 @@
 import pickle
-import subprocess
-import sys
-import warnings
 
 import gymnasium
 import mujoco
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import portia_envs  # noqa: F401  (registers the ids)
 from portia_envs.embodiments.spider import LEG_LENGTH_M, SPIDER_JOINTS, joint_ranges
@@ -22,29 +18,18 @@ from portia_envs.tasks.spider import (
     DetourTask,
     PreyTask,
 )
+from tests.portia_envs.checks import (
+    assert_gymnasium_checker_passes,
+    assert_rollout_equals_stepping,
+    assert_same_steps,
+    assert_sb3_checker_accepts,
+    random_trajectory,
+    trajectory_digests,
+)
 from wrappers.embodiment import Embodiment
 
 SPIDER_IDS = sorted(SPIDER_SPECS)
 FAMILIES = ("prey", "detour")
-
-
-def random_trajectory(env, seed, n_steps, action_seed=0):
-    """Step with seeded random actions (resetting at episode ends); return every step."""
-    rng = np.random.default_rng(action_seed)
-    observation, info = env.reset(seed=seed)
-    steps = [(observation, 0.0, False, False, info)]
-    for _ in range(n_steps):
-        step = env.step(rng.uniform(-1.2, 1.2, 16))
-        steps.append(step)
-        if step[2] or step[3]:
-            steps.append((*env.reset(), 0.0, False, False))
-    return steps
-
-
-def assert_same_steps(a, b):
-    assert len(a) == len(b)
-    for step_a, step_b in zip(a, b, strict=True):
-        assert pickle.dumps(step_a) == pickle.dumps(step_b)
 
 
 def heading(quat):
@@ -69,22 +54,12 @@ def test_ids_are_registered_with_the_spider_entry_point():
 
 @pytest.mark.parametrize("env_id", SPIDER_IDS)
 def test_gymnasium_env_checker_passes_without_warnings(env_id):
-    env = gymnasium.make(env_id, render_mode="rgb_array", width=64, height=64)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(env.unwrapped)
-    assert [str(w.message) for w in caught] == []
-    env.close()
+    assert_gymnasium_checker_passes(env_id)
 
 
 @pytest.mark.parametrize("env_id", SPIDER_IDS)
 def test_stable_baselines3_env_checker_accepts(env_id):
-    sb3_checker = pytest.importorskip("stable_baselines3.common.env_checker")
-    env = gymnasium.make(env_id)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sb3_checker.check_env(env.unwrapped, warn=True)
-    assert [str(w.message) for w in caught] == []
+    assert_sb3_checker_accepts(env_id)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
@@ -186,31 +161,8 @@ def test_same_seed_gives_bit_identical_episodes(env_id):
     assert_same_steps(first, second)
 
 
-TRAJECTORY_DIGEST = """
-import hashlib, pickle, sys
-import gymnasium, numpy as np
-import portia_envs
-env = gymnasium.make(sys.argv[1])
-rng = np.random.default_rng(0)
-digest = hashlib.sha256()
-digest.update(pickle.dumps(env.reset(seed=5)))
-for _ in range(200):
-    digest.update(pickle.dumps(env.step(rng.uniform(-1.2, 1.2, 16))))
-print(digest.hexdigest())
-"""
-
-
 def test_same_seed_gives_the_same_episode_in_two_processes():
-    digests = {
-        subprocess.run(
-            [sys.executable, "-c", TRAJECTORY_DIGEST, "Portia/SpiderDetour-v0"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        for _ in range(2)
-    }
-    assert len(digests) == 1
+    assert len(trajectory_digests("Portia/SpiderDetour-v0", 200)) == 1
 
 
 @pytest.mark.parametrize("task", FAMILIES)
@@ -336,23 +288,11 @@ def test_rollout_equals_stepping_to_the_bit_and_leaves_the_env_untouched(task):
     env.reset(seed=7)
     for _ in range(5):
         env.step(env.action_space.sample())
-    before = env.get_state()
     actions = np.random.default_rng(3).uniform(-1.3, 1.3, (3, 12, 16))
-    future = env.rollout(actions)
-    np.testing.assert_array_equal(env.get_state(), before)
     threaded = env.rollout(actions, nthread=2)
+    future = assert_rollout_equals_stepping(env, actions)
     for key, value in future.items():
         np.testing.assert_array_equal(threaded[key], value)
-    for b in range(3):
-        env.set_state(before)
-        for t in range(12):
-            observation, reward, terminated, _, info = env.step(actions[b, t])
-            for key in observation:
-                np.testing.assert_array_equal(future[key][b, t], observation[key])
-            assert future["reward"][b, t] == reward
-            for term in ("reward_distance", "reward_upright", "is_success"):
-                assert future[term][b, t] == info[term]
-            assert future["terminated"][b, t] == terminated
 
 
 def test_rollout_rejects_bad_batches():

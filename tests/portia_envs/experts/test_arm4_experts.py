@@ -11,6 +11,7 @@ from portia_envs.errors import InvalidParameterError
 from portia_envs.experts import ScriptedExpert, run_episode
 from portia_envs.experts.arm4 import MAX_JOINT_STEP_RAD, Arm4IK
 from portia_envs.registration import ARM4_FAMILY_ENV_IDS
+from tests.portia_envs.checks import finish_episode
 
 BODIES = sorted(ARM4_BODIES)
 # The documented success rates (experts.arm4) the experts must reach over 100 episodes.
@@ -20,14 +21,6 @@ TARGET_RATES = {"reach": 0.95, "push": 0.95}
 def make(family, body):
     env = gymnasium.make(ARM4_FAMILY_ENV_IDS[family], body=body)
     return env, ScriptedExpert(env)
-
-
-def finish_episode(env, expert, observation):
-    while True:
-        observation, _, terminated, truncated, info = env.step(expert.act(observation))
-        if terminated or truncated:
-            assert truncated and not terminated
-            return info
 
 
 @pytest.mark.parametrize("body", BODIES)

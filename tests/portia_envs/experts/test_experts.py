@@ -16,6 +16,7 @@ from portia_envs.experts.ik import (
 )
 from portia_envs.experts.pick_place import block_yaw
 from portia_envs.registration import FAMILY_ENV_IDS
+from tests.portia_envs.checks import finish_episode
 
 # The documented success rates the experts must reach over 100 seeded episodes.
 TARGET_RATES = {
@@ -31,15 +32,6 @@ TARGET_RATES = {
 def make(family):
     env = gymnasium.make(FAMILY_ENV_IDS[family])
     return env, ScriptedExpert(env)
-
-
-def finish_episode(env, expert, observation):
-    """Act with the expert until the episode ends; return the last step's info."""
-    while True:
-        observation, _, terminated, truncated, info = env.step(expert.act(observation))
-        if terminated or truncated:
-            assert truncated and not terminated
-            return info
 
 
 def rotation_angle(a, b):

@@ -1,0 +1,420 @@
+"""``collect``: an agent's episodes on a suite split, written as a local Minari dataset.
+
+Episode ``i`` of ``N`` runs on the split's task ``i mod n_tasks`` (round robin, in suite
+order) as that task's episode ``i // n_tasks`` under the run seed, so its reset seed is the
+one ``portia bench`` gives the same task, seed and episode (``EpisodeJob.reset_seed``).
+Envs and agents are built by the harness (``harness.episode.build_env_and_agent``, the
+paused track): a ``TimePause`` around each task's env, so a planner may imagine, and in a
+suite of several bodies ``MultiEmbodiment`` around that. Each step's thinking is counted in
+its infos.
+
+The dataset is written into a temporary directory beside ``out_dir`` and moved there when
+every episode is in, so an interrupted or failed collection leaves ``out_dir`` as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from portia_envs.datasets.store import (
+    FORMAT_VERSION,
+    INFO_KEYS,
+    TEXT_INFO_KEYS,
+    DatasetError,
+    DatasetWriter,
+    Episode,
+    copy_observation,
+    dataset_id,
+    find_datasets,
+    stack_observations,
+)
+from portia_envs.errors import PortiaError
+from portia_envs.harness.agents import (
+    BUILTIN_AGENTS,
+    DEFAULT_FILE_ATTRIBUTE,
+    describe_agent,
+    load_factory,
+    resolve_spec,
+)
+from portia_envs.harness.episode import SUITE_ENV_ID, EpisodeJob, RunConfig, build_env_and_agent
+from portia_envs.results import versions
+from portia_envs.suites import Suite, get_suite
+from wrappers.adapters import Agent, reset_agent
+
+# Collection runs on the paused track: the world waits for every decision.
+TRACK = "paused"
+# The Python packages whose exact versions reproduce a dataset, as Minari requirements.
+REQUIREMENTS = ("portia-envs", "mujoco", "gymnasium", "numpy")
+
+
+class EpisodeFailedError(PortiaError, RuntimeError):
+    """An episode that failed while collecting (the agent or the env raised); nothing is written."""
+
+
+@dataclass(frozen=True)
+class EpisodeSummary:
+    """What one collected episode was, for progress reports.
+
+    Attributes:
+        index: The episode's index in the dataset, from 0.
+        task_id: Its suite task.
+        seed: Its reset seed.
+        length: Steps (decisions) taken.
+        success: ``info["is_success"]`` at its last step.
+        think_steps: Control periods imagined, summed over the episode.
+        think_s: Wall seconds spent imagining, summed over the episode.
+    """
+
+    index: int
+    task_id: str
+    seed: int
+    length: int
+    success: bool
+    think_steps: int
+    think_s: float
+
+
+@dataclass(frozen=True)
+class CollectionSummary:
+    """What a collection wrote.
+
+    Attributes:
+        path: The datasets root written (``out_dir``).
+        dataset_id: The dataset's Minari id.
+        episodes: Episodes collected.
+        steps: Steps over all episodes.
+        successes: Episodes that ended in success.
+        think_steps: Control periods imagined over all episodes.
+        think_s: Wall seconds spent imagining over all episodes.
+        size_bytes: The dataset's size on disk.
+    """
+
+    path: Path
+    dataset_id: str
+    episodes: int
+    steps: int
+    successes: int
+    think_steps: int
+    think_s: float
+    size_bytes: int
+
+    @property
+    def success_rate(self) -> float:
+        """The share of episodes that ended in success, 0 to 1."""
+        return self.successes / self.episodes
+
+    @property
+    def think_s_per_decision(self) -> float:
+        """Wall seconds spent imagining per step."""
+        return self.think_s / self.steps
+
+
+def plan_episodes(suite: Suite, split: str, episodes: int, seed: int) -> list[EpisodeJob]:
+    """Return the jobs of a collection: episode ``i`` on task ``i mod n_tasks``.
+
+    Args:
+        suite: The suite.
+        split: ``"train"`` or ``"heldout"``.
+        episodes: How many episodes (>= 1).
+        seed: The run seed.
+
+    Raises:
+        UnknownSuiteError: On an unknown split.
+        ValueError: If ``episodes < 1``.
+    """
+    if episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes}")
+    tasks = suite.tasks(split)
+    return [
+        EpisodeJob(task.task_id, split, task.family, seed, index // len(tasks))
+        for index in range(episodes)
+        for task in (tasks[index % len(tasks)],)
+    ]
+
+
+def agent_name(spec: str) -> str:
+    """Return the name an agent's dataset is called by: a built-in's, else its factory's.
+
+    A factory named ``make_agent`` (a file spec's default) is called by its file or module.
+    """
+    if spec in BUILTIN_AGENTS:
+        return spec
+    name = describe_agent(spec)["name"] or "agent"
+    if name == DEFAULT_FILE_ATTRIBUTE:
+        location = spec.rpartition(":")[0] if ":" in spec else spec
+        name = Path(location).stem if location.endswith(".py") else location.rpartition(".")[2]
+    return name
+
+
+def collect(
+    agent: str,
+    suite: str,
+    split: str,
+    episodes: int,
+    out_dir: Path | str,
+    *,
+    seed: int = 0,
+    overwrite: bool = False,
+    on_episode: Callable[[EpisodeSummary], None] | None = None,
+) -> CollectionSummary:
+    """Collect an agent's episodes on a suite split and write them as a Minari dataset.
+
+    Args:
+        agent: The agent spec (``random``, ``scripted``, ``teacher``, ``module:attribute``
+            or ``path/to/file.py[:attribute]``).
+        suite: The suite's name.
+        split: ``"train"`` or ``"heldout"``.
+        episodes: How many episodes, spread round robin over the split's tasks (>= 1).
+        out_dir: The directory to write (a Minari datasets root holding one dataset).
+        seed: The run seed the reset seeds derive from.
+        overwrite: Replace a dataset that ``out_dir`` already holds.
+        on_episode: Called with each episode's summary once it is played.
+
+    Returns:
+        What was written.
+
+    Raises:
+        UnknownSuiteError: On an unknown suite or split.
+        ValueError: If ``episodes < 1``.
+        AgentSpecError: If the agent cannot be loaded.
+        DatasetError: If ``out_dir`` is not empty and ``overwrite`` is False, or holds
+            something other than a Portia dataset.
+        EpisodeFailedError: If an episode raises (the message says which and why);
+            ``out_dir`` is left as it was.
+    """
+    chosen = get_suite(suite)
+    jobs = plan_episodes(chosen, split, episodes, seed)
+    resolved = resolve_spec(agent)
+    load_factory(resolved)  # fail before any env is built
+    out_dir = Path(out_dir)
+    _check_out_dir(out_dir, overwrite)
+    config = RunConfig(
+        suite=chosen.name,
+        suite_hash=chosen.hash,
+        track=TRACK,
+        agent=resolved,
+        budget_ms=None,
+        clock=None,
+        timeout_s=math.inf,
+    )
+    name = agent_name(agent)
+    identifier = dataset_id(chosen.name, split, name)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.collect-", dir=out_dir.parent))
+    built: dict[str, tuple[gymnasium.Env, Agent]] = {}
+    played: list[EpisodeSummary] = []
+    try:
+        writer: DatasetWriter | None = None
+        for index, job in enumerate(jobs):
+            try:
+                if job.task_id not in built:
+                    built[job.task_id] = build_env_and_agent(config, job.task_id, split)
+                env, actor = built[job.task_id]
+                episode = play_episode(job, env, actor)
+            except Exception as error:  # the agent is the user's code: anything may fail
+                raise EpisodeFailedError(
+                    f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) failed: "
+                    f"{type(error).__name__}: {error}; nothing was written to {out_dir}"
+                ) from error
+            if writer is None:
+                writer = DatasetWriter(
+                    staging,
+                    identifier,
+                    observation_space=env.observation_space,
+                    action_space=env.action_space,
+                    env_spec=_split_env_spec(chosen, split),
+                    metadata=_dataset_metadata(config, chosen, split, agent, episodes, seed),
+                    algorithm_name=name,
+                    description=(
+                        f"{name} on the {split} tasks of Portia suite {chosen.name} "
+                        f"({chosen.hash}), {episodes} episodes, run seed {seed}"
+                    ),
+                    requirements=_requirements(),
+                )
+            writer.add(episode)
+            played.append(
+                EpisodeSummary(
+                    index=index,
+                    task_id=job.task_id,
+                    seed=job.reset_seed,
+                    length=episode.length,
+                    success=bool(episode.metadata["success"]),
+                    think_steps=int(episode.metadata["think_steps"]),
+                    think_s=float(episode.metadata["think_s"]),
+                )
+            )
+            if on_episode is not None:
+                on_episode(played[-1])
+        assert writer is not None
+        size = sum(file.stat().st_size for file in writer.data_path.rglob("*") if file.is_file())
+        _move_into_place(staging, out_dir)
+    finally:
+        for env, _ in built.values():
+            env.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    return CollectionSummary(
+        path=out_dir,
+        dataset_id=identifier,
+        episodes=len(played),
+        steps=sum(episode.length for episode in played),
+        successes=sum(episode.success for episode in played),
+        think_steps=sum(episode.think_steps for episode in played),
+        think_s=math.fsum(episode.think_s for episode in played),
+        size_bytes=size,
+    )
+
+
+def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
+    """Play one episode from the job's reset seed and return it as arrays.
+
+    Each action is cast to the action space's dtype before it acts, so the stored action
+    is exactly the one that acted.
+
+    Args:
+        job: The episode: its task and reset seed.
+        env: The task's env (a ``TimePause`` inside it, so infos count thinking).
+        agent: The agent, reset with the reset seed before the episode.
+    """
+    dtype = env.action_space.dtype
+    reset_agent(agent, job.reset_seed)
+    observation, info = env.reset(seed=job.reset_seed)
+    parameters = dict(info.get("task_parameters", {}))
+    observations, infos = [copy_observation(observation)], [info]
+    actions, rewards, terminations, truncations = [], [], [], []
+    total = 0.0  # summed in step order, as the harness sums an episode's return
+    while True:
+        action = np.array(agent.act(observation), dtype=dtype)
+        observation, reward, terminated, truncated, info = env.step(action)
+        actions.append(action)
+        observations.append(copy_observation(observation))
+        infos.append(info)
+        rewards.append(float(reward))
+        terminations.append(bool(terminated))
+        truncations.append(bool(truncated))
+        total += float(reward)
+        if terminated or truncated:
+            break
+    if not math.isfinite(total):
+        raise ValueError(f"the episode's return is not finite ({total})")
+    return Episode(
+        seed=job.reset_seed,
+        task_id=job.task_id,
+        observations=stack_observations(observations),
+        actions=np.stack(actions),
+        rewards=np.array(rewards, dtype=np.float64),
+        terminations=np.array(terminations, dtype=bool),
+        truncations=np.array(truncations, dtype=bool),
+        infos={key: _info_column(key, [step[key] for step in infos]) for key in INFO_KEYS},
+        metadata={
+            "task_id": job.task_id,
+            "family": job.family,
+            "run_seed": job.seed,
+            "episode": job.episode,
+            "return": total,
+            "success": bool(info["is_success"]),
+            "length": len(rewards),
+            "think_steps": int(info["episode_think_steps"]),
+            "think_s": float(info["episode_think_s"]),
+            "task_parameters": {key: float(value) for key, value in parameters.items()},
+        },
+    )
+
+
+def _split_env_spec(suite: Suite, split: str) -> gymnasium.envs.registration.EnvSpec | None:
+    """Return the spec of the split's env, which ``recover_environment()`` makes.
+
+    ``reset(seed=seed, options={"task": task_id})`` in it starts the same episode as the
+    task's own env (the harness's) does with ``reset(seed=seed)``. A suite of several
+    bodies has none: its episodes ran behind ``MultiEmbodiment``, which a spec cannot hold.
+    """
+    if len(suite.bodies) > 1:
+        return None
+    registered = gymnasium.spec(SUITE_ENV_ID)
+    kwargs = {**registered.kwargs, "suite": suite.name, "split": split, "body": suite.bodies[0]}
+    return dataclasses.replace(registered, kwargs=kwargs)
+
+
+def _dataset_metadata(
+    config: RunConfig, suite: Suite, split: str, agent: str, episodes: int, seed: int
+) -> dict[str, Any]:
+    """Return Portia's metadata of a dataset: what it is and what reproduces it."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "suite": {"name": suite.name, "hash": suite.hash},
+        "split": split,
+        "tasks": [task.task_id for task in suite.tasks(split)],
+        "track": config.track,
+        "agent": {**describe_agent(agent), "resolved": config.agent},
+        "episodes": episodes,
+        "seed": seed,
+        "environment": {SUITE_ENV_ID: suite.fingerprint()},
+        "info_keys": list(INFO_KEYS),
+        "versions": versions(),
+    }
+
+
+def _requirements() -> list[str]:
+    """Return ``REQUIREMENTS`` pinned to the installed versions."""
+    pinned = []
+    for name in REQUIREMENTS:
+        try:
+            pinned.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            pinned.append(name)
+    return pinned
+
+
+def _check_out_dir(out_dir: Path, overwrite: bool) -> None:
+    """Refuse an output path that is a file, or a non-empty directory unless overwriting.
+
+    Overwriting replaces only a directory that holds a Portia dataset and nothing else, so
+    a mistyped ``--out`` never deletes anything else.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DatasetError(f"--out {out_dir} is a file; give a directory for the dataset")
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    found = find_datasets(out_dir)
+    if not overwrite:
+        what = "a Portia dataset" if found else "other files"
+        raise DatasetError(
+            f"{out_dir} is not empty (it holds {what}); pass --overwrite to replace a dataset "
+            f"written by portia collect, or choose another --out"
+        )
+    others = [entry.name for entry in out_dir.iterdir() if entry.name != "portia"]
+    if not found or others:
+        raise DatasetError(
+            f"{out_dir} holds files that are not a Portia dataset "
+            f"({', '.join(sorted(others)[:3]) or 'no dataset'}); --overwrite replaces only a "
+            f"directory written by portia collect, so choose another --out"
+        )
+
+
+def _move_into_place(staging: Path, out_dir: Path) -> None:
+    """Move the finished dataset root ``staging`` to ``out_dir``, replacing what was there."""
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / out_dir.name)
+        os.replace(staging, out_dir)
+        shutil.rmtree(old)
+    else:
+        os.replace(staging, out_dir)
+
+
+def _info_column(key: str, values: list[Any]) -> list[str] | np.ndarray:
+    """Return one info key's values over an episode: text as ``str``, the rest as an array."""
+    if key in TEXT_INFO_KEYS:
+        return [str(value) for value in values]
+    return np.asarray(values)
