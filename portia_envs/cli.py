@@ -39,6 +39,7 @@ from portia_envs.registration import (
     make_parallel,
 )
 from portia_envs.text_table import text_table
+from portia_envs.train_cli import TRAIN_CONTEXT_SETTINGS, train
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
 
@@ -53,6 +54,7 @@ app.command()(bench)
 app.command()(validate)
 app.command()(report)
 app.command()(collect)
+app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)
 
 
 class Camera(StrEnum):

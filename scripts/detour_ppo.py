@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
+from baselines import ppo
 from portia_envs.detour.planner import DetourPlanner
 
 ENV_ID = "Portia/DetourDiscrete-v0"
@@ -116,6 +117,9 @@ def compute_gae(
 ) -> NDArray:
     """Generalized advantage estimates over a rollout, shape ``(steps, envs)``.
 
+    ``baselines.ppo.compute_gae`` with the flags this loop keeps: a step that ended its
+    episode without terminating was truncated.
+
     Args:
         rewards: ``(T, N)`` rewards.
         values: ``(T, N)`` values of the observations acted on.
@@ -129,12 +133,8 @@ def compute_gae(
     Returns:
         ``(T, N)`` advantages.
     """
-    advantages = np.zeros_like(rewards)
-    carry = np.zeros(rewards.shape[1])
-    for t in reversed(range(rewards.shape[0])):
-        delta = rewards[t] + gamma * next_values[t] * (1.0 - terminated[t]) - values[t]
-        carry = delta + gamma * lam * (1.0 - ended[t]) * carry
-        advantages[t] = carry
+    truncated = np.asarray(ended, dtype=bool) & ~np.asarray(terminated, dtype=bool)
+    advantages, _ = ppo.compute_gae(rewards, values, terminated, truncated, next_values, gamma, lam)
     return advantages
 
 
@@ -197,13 +197,11 @@ def train(config: Config) -> tuple[Policy, dict[str, float]]:
             for lo in range(0, size - minibatch + 1, minibatch):
                 idx = order[lo : lo + minibatch]
                 dist = policy.distribution(b_obs[idx])
-                ratio = torch.exp(dist.log_prob(b_act[idx]) - b_logp[idx])
+                log_prob = dist.log_prob(b_act[idx])
                 adv = b_adv[idx]
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-                policy_loss = -torch.min(
-                    ratio * adv, ratio.clamp(1 - config.clip, 1 + config.clip) * adv
-                ).mean()
-                value_loss = 0.5 * (policy.value(b_obs[idx]) - b_ret[idx]).pow(2).mean()
+                policy_loss = ppo.clipped_policy_loss(log_prob, b_logp[idx], adv, config.clip)
+                value_loss = ppo.clipped_value_loss(policy.value(b_obs[idx]), b_ret[idx])
                 loss = (
                     policy_loss
                     + config.value_coef * value_loss

@@ -1,0 +1,149 @@
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from portia_envs.cli import app
+from portia_envs.train_cli import config_parser, parse_options
+
+runner = CliRunner()
+
+
+def invoke(*arguments):
+    return runner.invoke(app, ["train", *map(str, arguments)])
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    pytest.importorskip("minari")
+    from portia_envs.datasets import collect
+
+    path = tmp_path_factory.mktemp("data") / "smoke"
+    collect("scripted", "smoke-v0", "train", 2, path)
+    return path
+
+
+@pytest.fixture
+def one_thread():
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_train_bc_writes_the_policy_and_its_curve(dataset, tmp_path, one_thread):
+    from baselines.bc import BCPolicy
+
+    out = tmp_path / "models" / "bc.pt"
+    result = invoke(
+        *("bc", "--dataset", dataset, "--out", out, "--epochs", "2"),
+        *("--hidden", "16,16", "--validation-fraction", "0.5", "--seed", "3"),
+    )
+    assert result.exit_code == 0, result.output
+    curve = tmp_path / "models" / "bc-curve.png"
+    assert result.stdout.startswith("trained bc for 2 epochs: train loss ")
+    assert f"wrote the policy to {out} (" in result.stdout and str(curve) in result.stdout
+    assert curve.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    policy = BCPolicy.load(out)
+    assert policy.config.hidden_sizes == (16, 16) and policy.config.seed == 3
+    assert [entry["epoch"] for entry in policy.history] == [0, 1, 2]
+
+    again = invoke("bc", "--dataset", dataset, "--out", out, "--epochs", "1")
+    assert again.exit_code == 2 and "pass --overwrite" in again.output
+    again = invoke("bc", "--dataset", dataset, "--out", out, "--epochs", "1", "--overwrite")
+    assert again.exit_code == 0, again.output
+    assert BCPolicy.load(out).config.epochs == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["bcc"], "unknown algorithm 'bcc' (did you mean 'bc'?); accepted: bc"),
+        ([], "name what to train: bc"),
+        (["bc", "--out", "m.pt"], "the following arguments are required: --dataset"),
+        (["bc", "--dataset", "d", "--out", "m.pt", "--epocs", "3"], "did you mean '--epochs'?"),
+        (["bc", "--dataset", "d", "--out", "m.pt", "--epochs", "x"], "expected an integer"),
+        (["bc", "--dataset", "d", "--out", "m.pt", "--hidden-sizes", "a"], "comma-separated"),
+        (["bc", "--dataset", "d", "--out", "m.pt", "--epochs", "0"], "epochs must be an integer"),
+        (["bc", "--dataset", "d", "--out", "m.pt", "stray"], "unexpected argument 'stray'"),
+    ],
+)
+def test_train_refuses_bad_input_with_exit_code_2(tmp_path, arguments, message):
+    pytest.importorskip("torch")
+    result = invoke(*arguments)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_refuses_a_missing_dataset_with_exit_code_3(tmp_path):
+    pytest.importorskip("torch")
+    result = invoke("bc", "--dataset", tmp_path / "nowhere", "--out", tmp_path / "m.pt")
+    assert result.exit_code == 3, result.output
+    assert "no dataset at" in result.output and "the path does not exist" in result.output
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_without_torch_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)  # import torch now fails
+    monkeypatch.delitem(sys.modules, "baselines.bc", raising=False)
+    result = invoke("bc", "--dataset", tmp_path, "--out", tmp_path / "m.pt")
+    assert result.exit_code == 1, result.output
+    assert 'portia train bc needs torch: pip install "portia-envs[baselines]"' in result.output
+
+
+def test_train_help_lists_the_algorithms_and_their_options():
+    pytest.importorskip("torch")
+    general = invoke("--help")
+    assert general.exit_code == 0 and "What to train: bc" in general.output
+    specific = invoke("bc", "--help")
+    assert specific.exit_code == 0
+    assert "usage: portia train bc --out PATH" in specific.output
+    assert "Widths of the MLP's hidden layers" in specific.output
+    assert "Default: 256,256." in specific.output
+
+
+def test_options_come_from_the_config_fields_and_their_types():
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        suite: str
+        """The suite."""
+        steps: int = 10
+        """Gradient steps."""
+        rate: float | None = None
+        """A rate, or none."""
+        sizes: tuple[int, ...] = (4, 4)
+        """Layer widths."""
+        anneal: bool = True
+        """Anneal the rate."""
+        log_dir: Path = Path("runs")
+        """Where logs go."""
+
+    parser = config_parser("demo", Config)
+    options = parse_options(
+        parser,
+        ["--out", "m.pt", "--suite", "smoke-v0", "--rate", "0.5", "--sizes", "8,16,8"]
+        + ["--no-anneal", "--log-dir", "elsewhere"],
+    )
+    assert options == {
+        "out": "m.pt",
+        "overwrite": False,
+        "suite": "smoke-v0",
+        "steps": 10,
+        "rate": 0.5,
+        "sizes": (8, 16, 8),
+        "anneal": False,
+        "log_dir": Path("elsewhere"),
+    }
+    assert parse_options(parser, ["--out", "m", "--suite", "s", "--rate", "none"])["rate"] is None
+    assert "Gradient steps. Default: 10." in " ".join(parser.format_help().split())
+
+
+def test_the_command_line_does_not_import_torch():
+    code = "import sys, portia_envs.cli; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
