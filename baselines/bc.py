@@ -44,15 +44,13 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
+from baselines.features import ObservationError
+from baselines.features import goal_task_features as features
 from portia_envs.datasets import load_dataset
 from portia_envs.errors import PortiaError
 
 logger = logging.getLogger(__name__)
 
-# The observation keys the features are built from, in order; ``task`` is used when present.
-FEATURE_KEYS = ("observation", "desired_goal", "achieved_goal", "task")
-# Keys every observation must have.
-REQUIRED_KEYS = ("observation", "desired_goal", "achieved_goal")
 # A feature whose training std is below this is scaled by it instead: a constant feature (a
 # family the dataset never shows) must not blow up when it changes at test time.
 MIN_STD = 1e-2
@@ -76,7 +74,7 @@ class BCConfigError(PortiaError, ValueError):
     """A behaviour-cloning setting out of its range."""
 
 
-class BCInputError(PortiaError, ValueError):
+class BCInputError(ObservationError):
     """An observation, dataset or env that a BC policy cannot use (keys, shapes, spaces)."""
 
 
@@ -148,47 +146,6 @@ def _is_int(value: Any) -> bool:
 def _is_real(value: Any) -> bool:
     """Whether ``value`` is a finite real number (bools are not)."""
     return _is_int(value) or (isinstance(value, float | np.floating) and math.isfinite(value))
-
-
-def features(observation: Mapping[str, ArrayLike]) -> NDArray[np.float32]:
-    """Return the flat feature vector a BC policy acts on, from a Dict observation.
-
-    The parts, concatenated along the last axis: ``observation`` (proprioception and
-    objects), ``desired_goal``, ``achieved_goal``, ``desired_goal - achieved_goal`` (where
-    the goal is relative to what is being moved, which a policy needs in every task) and
-    ``task`` (the family's one-hot) when the observation has it. For the arm:
-    55 + 3 + 3 + 3 + 6 = 70 features.
-
-    Args:
-        observation: A Dict observation; arrays may carry leading batch axes, the same on
-            every key.
-
-    Returns:
-        float32 features, shape ``(..., n_features)``.
-
-    Raises:
-        BCInputError: If the observation is not a mapping with the required keys, or its
-            arrays' leading axes disagree.
-    """
-    if not isinstance(observation, Mapping) or not all(k in observation for k in REQUIRED_KEYS):
-        got = sorted(observation) if isinstance(observation, Mapping) else type(observation)
-        raise BCInputError(
-            f"a BC policy needs a Dict observation with keys {', '.join(REQUIRED_KEYS)} "
-            f"(and task, if the env has it), got {got}"
-        )
-    keys = [key for key in FEATURE_KEYS if key in observation]
-    parts = {key: np.asarray(observation[key], dtype=np.float32) for key in keys}
-    batch = {key: part.shape[:-1] for key, part in parts.items()}
-    if any(part.ndim == 0 for part in parts.values()) or len(set(batch.values())) != 1:
-        shapes = {key: part.shape for key, part in parts.items()}
-        raise BCInputError(
-            f"the observation's arrays must be vectors with the same leading axes, got {shapes}"
-        )
-    goal, achieved = parts["desired_goal"], parts["achieved_goal"]
-    ordered = [parts["observation"], goal, achieved, goal - achieved]
-    if "task" in parts:
-        ordered.append(parts["task"])
-    return np.concatenate(ordered, axis=-1)
 
 
 def bc_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -558,7 +515,7 @@ class BCPolicy:
             )
         try:
             size = features(env.observation_space.sample()).shape[-1]
-        except BCInputError as error:
+        except ObservationError as error:
             raise BCModelError(
                 f"the BC model cannot read this env's observations: {error}"
             ) from error

@@ -50,13 +50,14 @@ from numpy.typing import NDArray
 from torch import nn
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
+from baselines.features import FEATURE_KEYS, goal_task_features
 from portia_envs.suites import SPLITS, get_suite
 
 logger = logging.getLogger(__name__)
 
 ENV_ID = "Portia/Arm-v0"
 # The Dict observation's keys, in the order they enter the feature vector.
-OBSERVATION_KEYS = ("observation", "desired_goal", "achieved_goal", "task")
+OBSERVATION_KEYS = FEATURE_KEYS
 # Normalized features are clipped to this many standard deviations.
 OBS_CLIP = 10.0
 # The env var naming the model ``make_agent`` loads.
@@ -182,10 +183,10 @@ class PPOConfig:
 def observation_features(observation: Mapping[str, NDArray]) -> NDArray[np.float32]:
     """Return the flat feature vector the networks see, for one observation or a batch.
 
-    The features are, in this order: ``observation`` (the body's and the scene's readings),
-    ``desired_goal`` (m), ``achieved_goal`` (m), ``desired_goal - achieved_goal`` (m, what
-    the reward is minus the norm of) and ``task`` (the family one-hot). So the policy is
-    conditioned on the goal and on the task: one policy for every task of a suite.
+    ``baselines.features.goal_task_features``, the students' features, with the task
+    required: ``observation``, ``desired_goal``, ``achieved_goal``, their difference (m,
+    what the reward is minus the norm of) and ``task`` (the family one-hot). So the policy
+    is conditioned on the goal and on the task: one policy for every task of a suite.
 
     Args:
         observation: A Portia ``Dict`` observation, each value of shape ``(k,)``, or a batch
@@ -203,10 +204,7 @@ def observation_features(observation: Mapping[str, NDArray]) -> NDArray[np.float
             f"the observation has no {', '.join(missing)}; PPO needs a Portia Dict "
             f"observation with keys {', '.join(OBSERVATION_KEYS)}"
         )
-    parts = [np.asarray(observation[key], dtype=np.float64) for key in OBSERVATION_KEYS]
-    goal, achieved = parts[1], parts[2]
-    parts.insert(3, goal - achieved)
-    return np.concatenate(parts, axis=-1).astype(np.float32)
+    return goal_task_features(observation)
 
 
 def feature_size(space: spaces.Space) -> int:

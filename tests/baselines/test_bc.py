@@ -13,13 +13,13 @@ from baselines import bc  # noqa: E402
 from baselines.bc import (  # noqa: E402
     BCConfig,
     BCConfigError,
-    BCInputError,
     BCModelError,
     BCPolicy,
     bc_loss,
     features,
     train,
 )
+from baselines.features import ObservationError  # noqa: E402
 from portia_envs.datasets import DatasetError, collect  # noqa: E402
 from portia_envs.harness.agents import build_agent  # noqa: E402
 from wrappers.time_pause import TimePause  # noqa: E402
@@ -110,8 +110,11 @@ def test_features_take_a_batch(arm_env):
 @pytest.mark.parametrize(
     ("observation", "message"),
     [
-        (np.zeros(55), "needs a Dict observation"),
-        ({"observation": np.zeros(55), "desired_goal": np.zeros(3)}, "needs a Dict observation"),
+        (np.zeros(55), "a Dict observation is needed"),
+        (
+            {"observation": np.zeros(55), "desired_goal": np.zeros(3)},
+            "a Dict observation is needed",
+        ),
         (
             {"observation": np.zeros((2, 55)), "desired_goal": np.zeros(3), "achieved_goal": 0},
             "same leading axes",
@@ -119,7 +122,7 @@ def test_features_take_a_batch(arm_env):
     ],
 )
 def test_features_refuse_observations_without_goals(observation, message):
-    with pytest.raises(BCInputError, match=message):
+    with pytest.raises(ObservationError, match=message):
         features(observation)
 
 
