@@ -430,6 +430,10 @@ def make_teacher(env: TimePause) -> PlanningTeacher:
     return PlanningTeacher(env, arm_teacher_config(base.task_name, base.body))
 
 
+# The harness builds it on the body's own paused env, also in a suite of several bodies.
+make_teacher.acts_in_native_spaces = True
+
+
 @dataclass(frozen=True)
 class EpisodeResult:
     """What one teacher episode achieved and what its thinking cost.

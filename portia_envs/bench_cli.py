@@ -16,14 +16,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from portia_envs.cli_support import (
     EXIT_BAD_FILE,
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
+    AgentOption,
+    SuiteOption,
+    episode_progress,
     fail,
 )
 from portia_envs.errors import AgentSpecError, RecordsError, ResultsError, UnknownSuiteError
@@ -70,14 +71,8 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def bench(
-    agent: Annotated[
-        str,
-        typer.Option(
-            help="The agent: random, scripted, teacher, module:attribute, or "
-            "path/to/file.py[:attribute] (a factory called with the env)."
-        ),
-    ],
-    suite: Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")],
+    agent: AgentOption,
+    suite: SuiteOption,
     out: Annotated[
         Path,
         typer.Option(
@@ -156,14 +151,7 @@ def bench(
         clock=clock if realtime else None,
         timeout_s=timeout_s,
     )
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[failed]} failed"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
+    progress = episode_progress("failed")
     bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)
     counts = {"done": 0, "total": 0, "failed": 0}
 

@@ -1,10 +1,12 @@
-"""What every ``portia`` command shares: exit codes and failing with a message."""
+"""What the ``portia`` commands share: exit codes, failing with a message, options, a bar."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 # Exit codes: 1 when the machine lacks something, 2 for bad command-line input, 3 when a
 # file given (records, results) is not what it must be.
@@ -19,3 +21,29 @@ def fail(message: str, exit_code: int) -> NoReturn:
     """Print ``message`` to stderr and exit with ``exit_code``, without a traceback."""
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(exit_code)
+
+
+# The options that name an agent and a suite, for the commands that run one on the other.
+AgentOption = Annotated[
+    str,
+    typer.Option(
+        help="The agent: random, scripted, teacher, module:attribute, or "
+        "path/to/file.py[:attribute] (a factory called with the env)."
+    ),
+]
+SuiteOption = Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")]
+
+
+def episode_progress(count_field: str) -> Progress:
+    """Return a progress bar over episodes on stderr, with a count named ``count_field``.
+
+    A task added to it must set the field, e.g. ``add_task(..., failed=0)`` for ``"failed"``.
+    """
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(f"{{task.fields[{count_field}]}} {count_field}"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )

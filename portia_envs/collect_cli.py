@@ -13,28 +13,23 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from portia_envs.cli_support import (
     EXIT_BAD_FILE,
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
+    AgentOption,
+    SuiteOption,
+    episode_progress,
     fail,
 )
 from portia_envs.errors import AgentSpecError, UnknownSuiteError
 
 
 def collect(
-    agent: Annotated[
-        str,
-        typer.Option(
-            help="The agent: random, scripted, teacher, module:attribute, or "
-            "path/to/file.py[:attribute] (a factory called with the env)."
-        ),
-    ],
-    suite: Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")],
+    agent: AgentOption,
+    suite: SuiteOption,
     out: Annotated[
         Path,
         typer.Option(
@@ -79,14 +74,7 @@ def collect(
             f'pip install "portia-envs[baselines]"',
             EXIT_UNAVAILABLE,
         )
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[succeeded]} succeeded"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-    )
+    progress = episode_progress("succeeded")
     bar = progress.add_task(f"{suite} {split} ({agent})", total=episodes, succeeded=0)
     succeeded = 0
 

@@ -51,6 +51,9 @@ class ScriptedExpert:
         TypeError: If ``env`` is not an ``ArmEnv`` underneath its wrappers.
     """
 
+    # The harness builds it on the body's own env, also in a suite of several bodies.
+    acts_in_native_spaces = True
+
     def __init__(self, env: gymnasium.Env) -> None:
         base = env.unwrapped
         if not isinstance(base, ArmEnv):

@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from portia_envs.harness.agents import BUILTIN_AGENTS, build_agent
+from portia_envs.harness.agents import build_agent, load_factory
 from portia_envs.suites import get_suite
 from wrappers.adapters import Agent, NativeAgent, reset_agent
 from wrappers.clocks import Clock, FixedLatency, WallClock
@@ -32,9 +32,10 @@ from wrappers.time_pause import TimePause
 # The env every suite task runs in, with the task's body (the reference tables were
 # measured in it too).
 SUITE_ENV_ID = "Portia/Arm-v0"
-# Built-in agents that act in a body's own spaces; in a suite of several bodies they act
-# through ``NativeAgent`` while every other agent sees the shared spaces.
-NATIVE_AGENTS = (BUILTIN_AGENTS["scripted"], BUILTIN_AGENTS["teacher"])
+# What an agent factory sets to True to act in a body's own spaces: in a suite of several
+# bodies it is built on the task's ``TimePause`` and acts through ``NativeAgent``, while
+# every other agent sees the shared spaces.
+NATIVE_SPACES_ATTRIBUTE = "acts_in_native_spaces"
 # Lines of a traceback kept in a failed episode's record.
 TRACEBACK_LINES = 6
 
@@ -230,13 +231,14 @@ def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gy
     """Return a suite task's env (``build_env``) and the run's agent, built to act in it.
 
     Agent factories are called with the ``TimePause`` in a suite of one body, else with the
-    env behind ``MultiEmbodiment``; there the native built-ins are built with the
-    ``TimePause`` and act through ``NativeAgent``.
+    env behind ``MultiEmbodiment``; there a factory that declares
+    ``acts_in_native_spaces = True`` (the scripted experts and the teacher do) is called
+    with the ``TimePause`` and its agent acts through ``NativeAgent``.
     """
     env, paused = build_env(config, task_id, split)
     if len(get_suite(config.suite).bodies) == 1:
         return env, build_agent(config.agent, paused)
-    if config.agent in NATIVE_AGENTS:
+    if getattr(load_factory(config.agent), NATIVE_SPACES_ATTRIBUTE, False):
         return env, NativeAgent(build_agent(config.agent, paused), env)
     return env, build_agent(config.agent, env)
 

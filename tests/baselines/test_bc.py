@@ -24,28 +24,14 @@ from portia_envs.datasets import DatasetError, collect  # noqa: E402
 from portia_envs.harness.agents import build_agent  # noqa: E402
 from wrappers.time_pause import TimePause  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("one_thread")
 # Small enough to train in a second on one core.
 TINY = {"hidden_sizes": (32, 32), "epochs": 3, "batch_size": 64, "validation_fraction": 0.25}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "smoke"
-    collect("scripted", "smoke-v0", "train", 4, path)
-    return path
-
-
-@pytest.fixture(scope="module")
-def policy(dataset):
-    return train(BCConfig(dataset=str(dataset), **TINY))
+def policy(smoke_dataset):
+    return train(BCConfig(dataset=str(smoke_dataset), **TINY))
 
 
 @pytest.fixture
@@ -144,10 +130,10 @@ def test_config_refuses_values_out_of_range(field, value, message):
         BCConfig(dataset="data", **{field: value})
 
 
-def test_training_on_a_tiny_dataset_reduces_the_loss(dataset):
+def test_training_on_a_tiny_dataset_reduces_the_loss(smoke_dataset):
     reports = []
     policy = train(
-        BCConfig(dataset=str(dataset), **TINY),
+        BCConfig(dataset=str(smoke_dataset), **TINY),
         on_progress=lambda done, total, metrics: reports.append((done, total, dict(metrics))),
     )
     assert [done for done, _, _ in reports] == [0, 1, 2, 3]
@@ -161,14 +147,16 @@ def test_training_on_a_tiny_dataset_reduces_the_loss(dataset):
     assert policy.data["steps"] == 600
 
 
-def test_training_is_repeatable_with_a_seed(dataset, policy):
-    again = train(BCConfig(dataset=str(dataset), **TINY))
+def test_training_is_repeatable_with_a_seed(smoke_dataset, policy):
+    again = train(BCConfig(dataset=str(smoke_dataset), **TINY))
     for name, tensor in policy.network.state_dict().items():
         torch.testing.assert_close(again.network.state_dict()[name], tensor, rtol=0, atol=0)
 
 
-def test_training_without_validation_reports_nan(dataset):
-    config = BCConfig(dataset=str(dataset), **{**TINY, "epochs": 1, "validation_fraction": 0.0})
+def test_training_without_validation_reports_nan(smoke_dataset):
+    config = BCConfig(
+        dataset=str(smoke_dataset), **{**TINY, "epochs": 1, "validation_fraction": 0.0}
+    )
     policy = train(config)
     assert policy.data["validation_episodes"] == 0
     assert np.isnan(policy.history[-1]["validation_loss"])

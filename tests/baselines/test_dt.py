@@ -32,6 +32,7 @@ from portia_envs.harness.runner import bench
 from portia_envs.suites import get_suite
 
 # A model small enough to train in seconds on one thread.
+pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = {
     "context": 5,
     "embed_dim": 16,
@@ -44,28 +45,12 @@ TINY = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
-def scripted_dir(tmp_path_factory):
-    """The scripted experts, 4 episodes of smoke-v0's train split (reach and push, twice)."""
-    out = tmp_path_factory.mktemp("dt") / "scripted"
-    collect("scripted", "smoke-v0", "train", 4, out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def trained(scripted_dir):
+def trained(smoke_dataset):
     """A tiny model trained on it, with its logged losses."""
     losses = []
     policy = train(
-        DTConfig(dataset=str(scripted_dir), steps=60, **TINY),
+        DTConfig(dataset=str(smoke_dataset), steps=60, **TINY),
         on_progress=lambda step, total, metrics: losses.append((step, metrics["train_loss"])),
     )
     return policy, losses
@@ -263,8 +248,8 @@ def test_sample_batch_takes_left_padded_windows_that_end_at_a_step():
     assert seen == {(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)}  # every step ends some window
 
 
-def test_load_trajectories_reads_states_actions_and_returns_to_go(scripted_dir):
-    data = load_trajectories(scripted_dir)
+def test_load_trajectories_reads_states_actions_and_returns_to_go(smoke_dataset):
+    data = load_trajectories(smoke_dataset)
     assert data.states.shape == (4, 150, 67) and data.actions.shape == (4, 150, 7)
     assert data.lengths.tolist() == [150] * 4
     assert data.families.tolist() == [0, 1, 0, 1]  # reach, push: round robin
@@ -294,17 +279,17 @@ def test_training_lowers_the_loss(trained):
     assert not policy.model.training
 
 
-def test_training_is_repeatable_from_its_seed(scripted_dir):
-    config = DTConfig(dataset=str(scripted_dir), steps=3, **TINY)
+def test_training_is_repeatable_from_its_seed(smoke_dataset):
+    config = DTConfig(dataset=str(smoke_dataset), steps=3, **TINY)
     first, second = train(config), train(config)
     expected, actual = first.model.state_dict(), second.model.state_dict()
     for name, value in expected.items():
         torch.testing.assert_close(actual[name], value)
 
 
-def test_the_normalizer_and_targets_come_from_the_dataset(trained, scripted_dir):
+def test_the_normalizer_and_targets_come_from_the_dataset(trained, smoke_dataset):
     policy, _ = trained
-    data = load_trajectories(scripted_dir)
+    data = load_trajectories(smoke_dataset)
     real = data.states.reshape(-1, 67)
     np.testing.assert_allclose(policy.model.state_mean[:61], real[:, :61].mean(0), atol=1e-4)
     assert policy.model.state_mean[61:].tolist() == [0.0] * 6  # the one-hot is left alone
@@ -477,14 +462,14 @@ def test_config_refuses_values_out_of_range(field, value, message):
         DTConfig(**{field: value})
 
 
-def test_portia_train_dt_writes_the_model_and_its_curve(scripted_dir, tmp_path):
+def test_portia_train_dt_writes_the_model_and_its_curve(smoke_dataset, tmp_path):
     from typer.testing import CliRunner
 
     from portia_envs.cli import app
 
     out = tmp_path / "models" / "dt.pt"
     tiny = ["--context", "3", "--embed-dim", "8", "--n-layers", "1", "--batch-size", "4"]
-    arguments = ["train", "dt", "--dataset", str(scripted_dir), "--out", str(out), "--steps", "2"]
+    arguments = ["train", "dt", "--dataset", str(smoke_dataset), "--out", str(out), "--steps", "2"]
     result = CliRunner().invoke(app, [*arguments, "--log-every", "1", *tiny])
     assert result.exit_code == 0, result.output
     assert DTPolicy.load(out).config.context == 3

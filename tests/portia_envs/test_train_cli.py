@@ -16,31 +16,12 @@ def invoke(*arguments):
     return runner.invoke(app, ["train", *map(str, arguments)])
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    pytest.importorskip("minari")
-    from portia_envs.datasets import collect
-
-    path = tmp_path_factory.mktemp("data") / "smoke"
-    collect("scripted", "smoke-v0", "train", 2, path)
-    return path
-
-
-@pytest.fixture
-def one_thread():
-    torch = pytest.importorskip("torch")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def test_train_bc_writes_the_policy_and_its_curve(dataset, tmp_path, one_thread):
+def test_train_bc_writes_the_policy_and_its_curve(smoke_dataset, tmp_path, one_thread):
     from baselines.bc import BCPolicy
 
     out = tmp_path / "models" / "bc.pt"
     result = invoke(
-        *("bc", "--dataset", dataset, "--out", out, "--epochs", "2"),
+        *("bc", "--dataset", smoke_dataset, "--out", out, "--epochs", "2"),
         *("--hidden", "16,16", "--validation-fraction", "0.5", "--seed", "3"),
     )
     assert result.exit_code == 0, result.output
@@ -52,9 +33,9 @@ def test_train_bc_writes_the_policy_and_its_curve(dataset, tmp_path, one_thread)
     assert policy.config.hidden_sizes == (16, 16) and policy.config.seed == 3
     assert [entry["epoch"] for entry in policy.history] == [0, 1, 2]
 
-    again = invoke("bc", "--dataset", dataset, "--out", out, "--epochs", "1")
+    again = invoke("bc", "--dataset", smoke_dataset, "--out", out, "--epochs", "1")
     assert again.exit_code == 2 and "pass --overwrite" in again.output
-    again = invoke("bc", "--dataset", dataset, "--out", out, "--epochs", "1", "--overwrite")
+    again = invoke("bc", "--dataset", smoke_dataset, "--out", out, "--epochs", "1", "--overwrite")
     assert again.exit_code == 0, again.output
     assert BCPolicy.load(out).config.epochs == 1
 

@@ -55,3 +55,15 @@ def test_a_bench_of_the_bodies_suite_scores_every_body_and_validates(tmp_path):
     assert all(task["success_rate"] == 1.0 for task in tasks.values())
     assert results["scores"]["splits"]["heldout"]["iqm"]["value"] > 50
     validate_results(results)
+
+
+def test_a_factory_that_declares_native_spaces_acts_through_native_agent():
+    from portia_envs.experts import ScriptedExpert
+    from wrappers.adapters import NativeAgent
+
+    assert ScriptedExpert.acts_in_native_spaces
+    runner = EpisodeRunner(config("scripted", suite=SUITE.name))
+    runner.run(JOBS[0])
+    _, agent = runner._built[JOBS[0].task_id]
+    runner.close()
+    assert isinstance(agent, NativeAgent) and isinstance(agent.agent, ScriptedExpert)
