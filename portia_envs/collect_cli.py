@@ -2,7 +2,8 @@
 
 Examples::
 
-    portia collect --agent teacher --suite smoke-v0 --split train --episodes 10 --out data/smoke
+    portia collect --agent teacher --suite smoke-v0 --split train --episodes 10 --workers 2 \
+        --out data/smoke
     portia collect --agent my_agent.py --suite arm-reach-v0 --episodes 50 --out data/mine
 """
 
@@ -42,6 +43,9 @@ def collect(
         int, typer.Option(min=1, help="Episodes in all, spread round robin over the split's tasks.")
     ] = 10,
     seed: Annotated[int, typer.Option(help="The run seed the reset seeds derive from.")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Processes that play episodes (the dataset is the same).")
+    ] = 1,
     overwrite: Annotated[
         bool, typer.Option(help="Replace the dataset an earlier portia collect wrote in --out.")
     ] = False,
@@ -93,6 +97,7 @@ def collect(
                 out,
                 seed=seed,
                 overwrite=overwrite,
+                workers=workers,
                 on_episode=played,
             )
     except KeyboardInterrupt:

@@ -15,8 +15,25 @@ BASH_BLOCKS = re.findall(r"```bash\n(.*?)```", README, flags=re.DOTALL)
 def test_readme_has_two_set_up_commands():
     assert len(BASH_BLOCKS) == 2
     main_job, tests = (block.strip() for block in BASH_BLOCKS)
-    assert "portia play" in main_job
+    assert "portia bench --agent baselines.bc:arm_reach_student" in main_job
     assert tests.endswith("python -m pytest")
+
+
+def test_the_main_job_scores_the_shipped_student_in_real_time(tmp_path):
+    main_job = BASH_BLOCKS[0].strip()
+    command = main_job[main_job.index("portia bench") :].split()
+    done = subprocess.run(
+        [*PORTIA, *command[1:], "--episodes", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((tmp_path / "runs" / "student" / "results.json").read_text())
+    assert results["track"] == "realtime" and results["budget_ms"] == 20
+    assert all(r["status"] == "ok" for r in results["episodes"])
+    assert results["scores"]["splits"]["train"]["iqm"]["value"] > 80
 
 
 def test_ci_runs_the_readme_test_command_verbatim():

@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import math
+import multiprocessing
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,6 +169,7 @@ def collect(
     *,
     seed: int = 0,
     overwrite: bool = False,
+    workers: int = 1,
     on_episode: Callable[[EpisodeSummary], None] | None = None,
 ) -> CollectionSummary:
     """Collect an agent's episodes on a suite split and write them as a Minari dataset.
@@ -180,20 +183,24 @@ def collect(
         out_dir: The directory to write (a Minari datasets root holding one dataset).
         seed: The run seed the reset seeds derive from.
         overwrite: Replace a dataset that ``out_dir`` already holds.
-        on_episode: Called with each episode's summary once it is played.
+        workers: Processes that play episodes (>= 1); 1 plays them in this process. The
+            dataset is the same for any number: episodes are stored in plan order.
+        on_episode: Called with each episode's summary once it is stored, in plan order.
 
     Returns:
         What was written.
 
     Raises:
         UnknownSuiteError: On an unknown suite or split.
-        ValueError: If ``episodes < 1``.
+        ValueError: If ``episodes < 1`` or ``workers < 1``.
         AgentSpecError: If the agent cannot be loaded.
         DatasetError: If ``out_dir`` is not empty and ``overwrite`` is False, or holds
             something other than a Portia dataset.
         EpisodeFailedError: If an episode raises (the message says which and why);
             ``out_dir`` is left as it was.
     """
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     chosen = get_suite(suite)
     jobs = plan_episodes(chosen, split, episodes, seed)
     resolved = resolve_spec(agent)
@@ -213,27 +220,16 @@ def collect(
     identifier = dataset_id(chosen.name, split, name)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.collect-", dir=out_dir.parent))
-    built: dict[str, tuple[gymnasium.Env, Agent]] = {}
     played: list[EpisodeSummary] = []
     try:
         writer: DatasetWriter | None = None
-        for index, job in enumerate(jobs):
-            try:
-                if job.task_id not in built:
-                    built[job.task_id] = build_env_and_agent(config, job.task_id, split)
-                env, actor = built[job.task_id]
-                episode = play_episode(job, env, actor)
-            except Exception as error:  # the agent is the user's code: anything may fail
-                raise EpisodeFailedError(
-                    f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) failed: "
-                    f"{type(error).__name__}: {error}; nothing was written to {out_dir}"
-                ) from error
+        for index, job, episode, spaces in _play_all(config, split, jobs, workers, out_dir):
             if writer is None:
                 writer = DatasetWriter(
                     staging,
                     identifier,
-                    observation_space=env.observation_space,
-                    action_space=env.action_space,
+                    observation_space=spaces[0],
+                    action_space=spaces[1],
                     env_spec=_split_env_spec(chosen, split),
                     metadata=_dataset_metadata(config, chosen, split, agent, episodes, seed),
                     algorithm_name=name,
@@ -261,8 +257,6 @@ def collect(
         size = sum(file.stat().st_size for file in writer.data_path.rglob("*") if file.is_file())
         _move_into_place(staging, out_dir)
     finally:
-        for env, _ in built.values():
-            env.close()
         shutil.rmtree(staging, ignore_errors=True)
     return CollectionSummary(
         path=out_dir,
@@ -330,6 +324,93 @@ def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
             "task_parameters": {key: float(value) for key, value in parameters.items()},
         },
     )
+
+
+# What one job gives: the episode and the (observation, action) spaces of its env.
+PlayedRecord = tuple[Episode, tuple[gymnasium.Space, gymnasium.Space]]
+# What a played episode comes back as: its index, job, arrays and the env's spaces.
+PlayedEpisode = tuple[int, EpisodeJob, Episode, tuple[gymnasium.Space, gymnasium.Space]]
+
+
+def _play_all(
+    config: RunConfig, split: str, jobs: list[EpisodeJob], workers: int, out_dir: Path
+) -> Iterator[PlayedEpisode]:
+    """Play ``jobs`` in ``workers`` processes (or this one) and yield them in plan order.
+
+    Raises:
+        EpisodeFailedError: On the first episode that raises, naming it.
+    """
+    if workers == 1:
+        player = _EpisodePlayer(config, split)
+        try:
+            yield from _in_order(jobs, map(player, jobs), out_dir)
+        finally:
+            player.close()
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        min(workers, len(jobs)),
+        mp_context=context,
+        initializer=_start_player,
+        initargs=(config, split),
+    ) as pool:
+        try:
+            yield from _in_order(jobs, pool.map(_play_in_worker, jobs), out_dir)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _in_order(
+    jobs: list[EpisodeJob], played: Iterator[PlayedRecord], out_dir: Path
+) -> Iterator[PlayedEpisode]:
+    """Pair each job with what playing it gave, turning the first failure into an error."""
+    for index, job in enumerate(jobs):
+        try:
+            episode, spaces = next(played)
+        except Exception as error:  # the agent is the user's code: anything may fail
+            raise EpisodeFailedError(
+                f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) failed: "
+                f"{type(error).__name__}: {error}; nothing was written to {out_dir}"
+            ) from error
+        yield index, job, episode, spaces
+
+
+
+class _EpisodePlayer:
+    """Plays jobs, building each task's env and agent once and keeping them."""
+
+    def __init__(self, config: RunConfig, split: str) -> None:
+        self.config = config
+        self.split = split
+        self.built: dict[str, tuple[gymnasium.Env, Agent]] = {}
+
+    def __call__(self, job: EpisodeJob) -> PlayedRecord:
+        """Play one job; return its episode and its env's spaces."""
+        if job.task_id not in self.built:
+            self.built[job.task_id] = build_env_and_agent(self.config, job.task_id, self.split)
+        env, agent = self.built[job.task_id]
+        return play_episode(job, env, agent), (env.observation_space, env.action_space)
+
+    def close(self) -> None:
+        """Close every env built."""
+        for env, _ in self.built.values():
+            env.close()
+
+
+# A worker process's player (``_start_player`` makes it).
+_player: _EpisodePlayer | None = None
+
+
+def _start_player(config: RunConfig, split: str) -> None:
+    """Set up a worker process: one player for its life."""
+    global _player
+    _player = _EpisodePlayer(config, split)
+
+
+def _play_in_worker(job: EpisodeJob) -> PlayedRecord:
+    """Play one job in a worker process."""
+    assert _player is not None, "the worker was not started with _start_player"
+    return _player(job)
 
 
 def _split_env_spec(suite: Suite, split: str) -> gymnasium.envs.registration.EnvSpec | None:

@@ -6,12 +6,20 @@ import gymnasium
 import numpy as np
 import pytest
 
-from portia_envs.datasets import INFO_KEYS, DatasetError, EpisodeFailedError, collect, text_info
+from portia_envs.datasets import (
+    INFO_KEYS,
+    DatasetError,
+    EpisodeFailedError,
+    collect,
+    load_dataset,
+    text_info,
+)
 from portia_envs.datasets.collect import plan_episodes
 from portia_envs.errors import AgentSpecError, UnknownSuiteError
 from portia_envs.harness.episode import EpisodeRunner, RunConfig
 from portia_envs.harness.runner import plan_jobs
 from portia_envs.suites import get_suite
+from tests.portia_envs.datasets.conftest import SCRIPTED_EPISODES
 
 SMOKE = get_suite("smoke-v0")
 RAISING = f"{Path(__file__).parents[1] / 'harness' / 'fake_agents.py'}:Raising"
@@ -162,7 +170,29 @@ def test_collect_refuses_bad_input_before_playing(tmp_path):
         collect("scriptd", "smoke-v0", "train", 1, out)
     with pytest.raises(ValueError, match="episodes must be >= 1"):
         collect("scripted", "smoke-v0", "train", 0, out)
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        collect("scripted", "smoke-v0", "train", 1, out, workers=0)
     assert not out.exists()
+
+
+def test_worker_processes_write_the_same_dataset_in_plan_order(tmp_path, scripted):
+    seen = []
+    collect(
+        "scripted",
+        "smoke-v0",
+        "train",
+        SCRIPTED_EPISODES,
+        tmp_path / "data",
+        workers=2,
+        on_episode=lambda episode: seen.append(episode.index),
+    )
+    assert seen == list(range(SCRIPTED_EPISODES))
+    together, alone = episodes_of(load_dataset(tmp_path / "data")), episodes_of(scripted)
+    for mine, theirs in zip(together[0], alone[0], strict=True):
+        assert np.array_equal(mine.actions, theirs.actions)
+        for key, observations in mine.observations.items():
+            assert np.array_equal(observations, theirs.observations[key])
+    assert together[1] == alone[1]
 
 
 def test_a_failed_episode_writes_nothing(tmp_path):
@@ -170,9 +200,10 @@ def test_a_failed_episode_writes_nothing(tmp_path):
     # The fake agent raises on even reset seeds: the third episode's is.
     assert [job.reset_seed % 2 for job in plan_episodes(SMOKE, "train", 3, 0)] == [1, 1, 0]
     message = re.escape("episode 2 (task reach-centre, reset seed 2576708506) failed: RuntimeError")
-    with pytest.raises(EpisodeFailedError, match=message):
-        collect(RAISING, "smoke-v0", "train", 3, out)
-    assert list(tmp_path.iterdir()) == []
+    for workers in (1, 2):
+        with pytest.raises(EpisodeFailedError, match=message):
+            collect(RAISING, "smoke-v0", "train", 3, out, workers=workers)
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_a_non_empty_out_dir_is_kept_unless_overwriting_a_dataset(tmp_path, scripted_dir):

@@ -1,0 +1,461 @@
+"""The baselines' results table: teacher -> dataset -> students, scored by the harness.
+
+For each suite (``arm-reach-v0`` and ``arm-gen-v0`` by default) the script
+
+1. collects the planning teacher's demonstrations of the train tasks (time paused, run
+   seed 0: ``portia collect``);
+2. trains a BC student and a Decision Transformer on them, and PPO from scratch with as
+   many environment steps as the dataset holds (rounded up to whole rollouts);
+3. scores, on every train and held-out task with run seed 1 (other reset seeds than the
+   demonstrations'): the teacher paused, the teacher in real time with its own wall-clock
+   thinking as latency, and the three learners in real time, all under a 20 ms budget;
+4. on the first suite, trains BC students of several widths and scores each in real time
+   (how small can the student be?);
+
+then writes the tables to ``--doc`` (Markdown) with two plots beside it. Every stage writes
+its output under ``--out`` and is skipped when that output is already there, so an
+interrupted run goes on where it stopped; delete a stage's file to redo it.
+
+Usage: ``python scripts/results_table.py`` (the defaults made ``docs/results.md``), or
+``python scripts/results_table.py --suites arm-reach-v0 --episodes 2 --out runs/quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from baselines import bc, dt, ppo
+from portia_envs.datasets import collect, load_dataset
+from portia_envs.harness.agents import resolve_spec
+from portia_envs.harness.episode import RunConfig
+from portia_envs.harness.runner import bench
+from portia_envs.suites import get_suite
+
+SUITES = ("arm-reach-v0", "arm-gen-v0")
+# Teacher episodes per suite: a third of its train tasks' count would be too few to learn.
+DEMOS = {"arm-reach-v0": 60, "arm-gen-v0": 50}
+# Scored episodes per task and agent, per suite (the grasping teacher takes ~90 s each).
+EPISODES = {"arm-reach-v0": 5, "arm-gen-v0": 3}
+BUDGET_MS = 20.0
+COLLECT_SEED = 0
+SCORE_SEED = 1
+# The students' settings: the shipped students' BC width, the DT's defaults.
+BC_HIDDEN = (128, 128)
+# Hidden widths (two layers each) of the size sweep.
+SWEEP_WIDTHS = (4, 8, 16, 32, 64, 128, 256)
+# PPO's rollout length per env: small budgets (~10,000 steps) still get several updates.
+PPO_ROLLOUT = 64
+
+
+@dataclass(frozen=True)
+class Row:
+    """One scored agent on one suite.
+
+    Attributes:
+        agent: What it is, as the table names it.
+        track: ``paused`` or ``realtime``.
+        results: Its ``results.json``.
+        env_steps: Environment steps it was trained with (the teacher's: those imagined).
+        parameters: Its trainable parameters (learners only).
+    """
+
+    agent: str
+    track: str
+    results: Mapping[str, Any]
+    env_steps: int | None = None
+    parameters: int | None = None
+
+
+def interval(estimate: Mapping[str, float]) -> str:
+    """Format an estimate with its CI: ``97.9 [96.5, 98.6]``."""
+    return f"{estimate['value']:.1f} [{estimate['low']:.1f}, {estimate['high']:.1f}]"
+
+
+def compliance(results: Mapping[str, Any]) -> str:
+    """The share of decisions within the budget and their median latency, or ``-`` paused."""
+    latency = results["scores"]["latency"]
+    if latency is None or latency["compliance"] is None:
+        return "-"
+    return f"{100 * latency['compliance']:.0f}% (p50 {latency['p50_ms']:.2f} ms)"
+
+
+def count(value: int | None) -> str:
+    """A count with thousands separators, or ``-``."""
+    return "-" if value is None else f"{value:,}"
+
+
+def scores_table(rows: Sequence[Row]) -> str:
+    """Return the Markdown table of agents: IQM with 95% CIs and success per split."""
+    lines = [
+        "| agent | track | train IQM [95% CI] | held-out IQM [95% CI] | train success "
+        "| held-out success | decisions within 20 ms | env steps |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        splits = row.results["scores"]["splits"]
+        lines.append(
+            f"| {row.agent} | {row.track} | {interval(splits['train']['iqm'])} "
+            f"| {interval(splits['heldout']['iqm'])} "
+            f"| {100 * splits['train']['success_rate']['value']:.0f}% "
+            f"| {100 * splits['heldout']['success_rate']['value']:.0f}% "
+            f"| {compliance(row.results)} | {count(row.env_steps)} |"
+        )
+    return "\n".join(lines)
+
+
+def sweep_table(rows: Sequence[Row]) -> str:
+    """Return the Markdown table of the size sweep: parameters, latency and IQM per split."""
+    lines = [
+        "| hidden widths | parameters | p50 latency | train IQM [95% CI] | held-out IQM [95% CI] |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        splits = row.results["scores"]["splits"]
+        latency = row.results["scores"]["latency"]
+        lines.append(
+            f"| {row.agent} | {count(row.parameters)} | {latency['p50_ms']:.3f} ms "
+            f"| {interval(splits['train']['iqm'])} | {interval(splits['heldout']['iqm'])} |"
+        )
+    return "\n".join(lines)
+
+
+def plot_scores(tables: Mapping[str, Sequence[Row]], path: Path) -> None:
+    """Draw each suite's train and held-out IQM per agent, with 95% CIs, as grouped bars."""
+    figure = Figure(figsize=(5.5 * len(tables), 4.2), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(1, len(tables), squeeze=False)[0]
+    for ax, (suite, rows) in zip(axes, tables.items(), strict=True):
+        for offset, split in ((-0.2, "train"), (0.2, "heldout")):
+            estimates = [row.results["scores"]["splits"][split]["iqm"] for row in rows]
+            values = [e["value"] for e in estimates]
+            errors = [
+                [e["value"] - e["low"] for e in estimates],
+                [e["high"] - e["value"] for e in estimates],
+            ]
+            positions = [index + offset for index in range(len(rows))]
+            label = "held out" if split == "heldout" else split
+            ax.bar(positions, values, 0.4, yerr=errors, capsize=3, label=label)
+        ax.set_xticks(range(len(rows)), [f"{r.agent}\n{r.track}" for r in rows], fontsize=8)
+        ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
+        ax.set_title(suite)
+        ax.set_ylabel("normalized score, IQM (teacher 100, random 0)")
+        ax.legend(loc="lower left")
+    figure.savefig(path, dpi=110)
+
+
+def plot_sweep(suite: str, rows: Sequence[Row], path: Path) -> None:
+    """Draw IQM against parameter count (log scale) for the size sweep, with 95% CIs."""
+    figure = Figure(figsize=(6, 4), layout="constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.subplots()
+    sizes = [row.parameters for row in rows]
+    for split, label in (("train", "train"), ("heldout", "held out")):
+        estimates = [row.results["scores"]["splits"][split]["iqm"] for row in rows]
+        ax.errorbar(
+            sizes,
+            [e["value"] for e in estimates],
+            yerr=[
+                [e["value"] - e["low"] for e in estimates],
+                [e["high"] - e["value"] for e in estimates],
+            ],
+            marker="o",
+            capsize=3,
+            label=label,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("BC student parameters")
+    ax.set_ylabel("normalized score, IQM, real time 20 ms")
+    ax.set_title(f"How small can the student be? ({suite})")
+    ax.legend()
+    figure.savefig(path, dpi=110)
+
+
+class Stages:
+    """Runs the stages under ``out``, skipping those whose output exists, and times them."""
+
+    def __init__(self, out: Path, workers: int) -> None:
+        self.out = out
+        self.workers = workers
+        self.seconds: dict[str, float] = {}
+
+    def once(self, name: str, path: Path, make: Callable[[Path], None]) -> Path:
+        """Make ``path`` with ``make(path)`` unless it exists; return it."""
+        if not path.exists():
+            print(f"-- {name}", flush=True)
+            started = time.perf_counter()
+            make(path)
+            self.seconds[name] = time.perf_counter() - started
+            print(f"   {name}: {self.seconds[name]:.0f} s", flush=True)
+        return path
+
+    def dataset(self, suite: str) -> Path:
+        """The teacher's demonstrations of the suite's train tasks."""
+        return self.once(
+            f"{suite}: collect",
+            self.out / suite / "teacher-data",
+            lambda path: collect(
+                "teacher",
+                suite,
+                "train",
+                DEMOS.get(suite, 10 * len(get_suite(suite).train)),
+                path,
+                seed=COLLECT_SEED,
+                workers=self.workers,
+            ),
+        )
+
+    def model(self, name: str, path: Path, train: Callable[[], Any]) -> Path:
+        """A trained model saved at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return self.once(name, path, lambda target: train().save(target))
+
+    def score(
+        self, suite: str, run: str, agent: str, track: str, variables: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """A harness run's results, with ``variables`` set for its agent factory."""
+        path = self.out / suite / "runs" / run
+
+        def make(target: Path) -> None:
+            chosen = get_suite(suite)
+            realtime = track == "realtime"
+            config = RunConfig(
+                suite=chosen.name,
+                suite_hash=chosen.hash,
+                track=track,
+                agent=resolve_spec(agent),
+                budget_ms=BUDGET_MS if realtime else None,
+                clock="wall" if realtime else None,
+                timeout_s=900.0,
+            )
+            os.environ.update(variables)  # spawned workers inherit it
+            bench(
+                config,
+                agent_spec=agent,
+                episodes=EPISODES.get(suite, 5),
+                seeds=[SCORE_SEED],
+                out_dir=target,
+                workers=self.workers,
+            )
+
+        self.once(f"{suite}: {run}", path / "results.json", lambda _: make(path))
+        return json.loads((path / "results.json").read_text())
+
+
+def describe_dataset(path: Path) -> str:
+    """Say what a dataset of demonstrations holds and what it cost, in one sentence."""
+    dataset = load_dataset(path)
+    episodes = list(dataset.storage.get_episode_metadata(range(dataset.total_episodes)))
+    steps = int(dataset.total_steps)
+    successes = sum(bool(meta["success"]) for meta in episodes)
+    think_s = sum(float(meta["think_s"]) for meta in episodes)
+    imagined = sum(int(meta["think_steps"]) for meta in episodes)
+    agent = dataset.storage.metadata["portia"]["agent"]["spec"]
+    return (
+        f"Demonstrations: {len(episodes)} {agent} episodes of the train tasks, {steps:,} "
+        f"steps, {100 * successes / len(episodes):.0f}% success, {think_s / steps:.3f} s "
+        f"thinking and {imagined / steps:.0f} imagined periods per decision."
+    )
+
+
+def parameter_count(module: Any) -> int:
+    """Trainable parameters of a torch module."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+def suite_rows(stages: Stages, suite: str) -> list[Row]:
+    """Collect, train and score everything of one suite; return its table's rows."""
+    data = stages.dataset(suite)
+    demonstrations = load_dataset(data)
+    steps = int(demonstrations.total_steps)
+    imagined = sum(
+        int(meta["think_steps"])
+        for meta in demonstrations.storage.get_episode_metadata(
+            range(demonstrations.total_episodes)
+        )
+    )
+    models = stages.out / suite / "models"
+    bc_path = stages.model(
+        f"{suite}: train bc",
+        models / "bc.pt",
+        lambda: bc.train(bc.BCConfig(dataset=str(data), hidden_sizes=BC_HIDDEN)),
+    )
+    dt_path = stages.model(
+        f"{suite}: train dt", models / "dt.pt", lambda: dt.train(dt.DTConfig(dataset=str(data)))
+    )
+    ppo_path = stages.model(
+        f"{suite}: train ppo",
+        models / "ppo.pt",
+        lambda: ppo.train(ppo.PPOConfig(suite=suite, total_steps=steps, num_steps=PPO_ROLLOUT)),
+    )
+    bc_policy, dt_policy = bc.BCPolicy.load(bc_path), dt.DTPolicy.load(dt_path)
+    ppo_policy = ppo.PPOPolicy.load(ppo_path)
+    realtime = "realtime"
+    return [
+        Row(
+            "teacher",
+            "paused",
+            stages.score(suite, "teacher-paused", "teacher", "paused", {}),
+            env_steps=steps + imagined,
+        ),
+        Row("teacher", realtime, stages.score(suite, "teacher-realtime", "teacher", realtime, {})),
+        Row(
+            "BC student",
+            realtime,
+            stages.score(
+                suite, "bc", "baselines.bc:make_agent", realtime, {bc.MODEL_VARIABLE: str(bc_path)}
+            ),
+            env_steps=steps,
+            parameters=parameter_count(bc_policy.network),
+        ),
+        Row(
+            "DT student",
+            realtime,
+            stages.score(
+                suite, "dt", "baselines.dt:make_agent", realtime, {dt.MODEL_VARIABLE: str(dt_path)}
+            ),
+            env_steps=steps,
+            parameters=parameter_count(dt_policy.model),
+        ),
+        Row(
+            "PPO from scratch",
+            realtime,
+            stages.score(
+                suite,
+                "ppo",
+                "baselines.ppo:make_agent",
+                realtime,
+                {ppo.MODEL_ENV_VAR: str(ppo_path)},
+            ),
+            env_steps=ppo_policy.env_steps,
+            parameters=parameter_count(ppo_policy.model.actor_mean),
+        ),
+    ]
+
+
+def sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
+    """Train and score a BC student per width (two hidden layers) on the suite's dataset."""
+    data = stages.dataset(suite)
+    rows = []
+    for width in widths:
+        # The table's BC student is one of the widths: its model and run are reused.
+        name = "bc" if (width, width) == BC_HIDDEN else f"bc-{width}x{width}"
+        config = bc.BCConfig(dataset=str(data), hidden_sizes=(width, width))
+        path = stages.model(
+            f"{suite}: train {name}",
+            stages.out / suite / "models" / f"{name}.pt",
+            lambda config=config: bc.train(config),
+        )
+        results = stages.score(
+            suite, name, "baselines.bc:make_agent", "realtime", {bc.MODEL_VARIABLE: str(path)}
+        )
+        network = bc.BCPolicy.load(path).network
+        rows.append(
+            Row(f"{width}, {width}", "realtime", results, parameters=parameter_count(network))
+        )
+    return rows
+
+
+def timings_table(seconds: Mapping[str, float]) -> str:
+    """Return the Markdown table of the stages' wall times, in minutes."""
+    lines = ["| stage | minutes |", "|---|---|"]
+    lines += [f"| {name} | {value / 60:.1f} |" for name, value in seconds.items()]
+    return "\n".join(lines)
+
+
+def document(
+    tables: Mapping[str, Sequence[Row]],
+    sweep: tuple[str, Sequence[Row]] | None,
+    seconds: Mapping[str, float],
+    doc: Path,
+    workers: int,
+    datasets: Mapping[str, str] | None = None,
+) -> str:
+    """Return the Markdown page: how it was made, the tables, the plots."""
+    figures = doc.parent / doc.stem
+    figures.mkdir(parents=True, exist_ok=True)
+    plot_scores(tables, figures / "scores.png")
+    parts = [
+        "# Results: the teacher, its students and PPO",
+        "",
+        f"Made by `python scripts/results_table.py` in {sum(seconds.values()) / 60:.0f} min "
+        f"on a {os.cpu_count()}-core machine with {workers} worker processes (each stage's "
+        "time is at the end). Normalized scores: the reference teacher 100, random 0; "
+        f"IQM over episodes with bootstrap 95% intervals. Scored with run seed {SCORE_SEED}: "
+        f"other reset seeds than the demonstrations' (run seed {COLLECT_SEED}). Real time: "
+        f"a {BUDGET_MS:g} ms budget, latency measured on the wall clock (the teacher's is its "
+        "thinking). Env steps: what each learner was given (the dataset's steps for BC and "
+        "the DT, those PPO took); on the teacher's row, what making the dataset cost it: the "
+        "steps it took plus the control periods it imagined.",
+    ]
+    for suite, rows in tables.items():
+        episodes = EPISODES.get(suite, 5)
+        parts += [
+            "",
+            f"## {suite}",
+            "",
+            f"{(datasets or {}).get(suite, '')} Scored: {episodes} episodes per task.".strip(),
+            "",
+            scores_table(rows),
+        ]
+    parts += ["", f"![IQM per agent and split]({figures.name}/scores.png)"]
+    if sweep is not None:
+        suite, rows = sweep
+        plot_sweep(suite, rows, figures / "student-size.png")
+        parts += [
+            "",
+            f"## How small can the student be? ({suite})",
+            "",
+            "BC students with two hidden layers of each width, trained on the same "
+            "demonstrations, scored in real time (20 ms).",
+            "",
+            sweep_table(rows),
+            "",
+            f"![score against student size]({figures.name}/student-size.png)",
+        ]
+    parts += ["", "## Run time per stage", "", timings_table(seconds)]
+    return "\n".join(parts) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run every stage not yet done and write the page."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suites", nargs="+", default=list(SUITES))
+    parser.add_argument("--out", type=Path, default=Path("runs/results"))
+    parser.add_argument("--doc", type=Path, default=Path("docs/results.md"))
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--episodes", type=int, help="Scored episodes per task (all suites).")
+    parser.add_argument("--demos", type=int, help="Teacher episodes per suite (all suites).")
+    parser.add_argument("--widths", type=int, nargs="*", default=list(SWEEP_WIDTHS))
+    args = parser.parse_args(argv)
+    for suite in args.suites:
+        get_suite(suite)  # an unknown name fails here, before any work
+        if args.episodes is not None:
+            EPISODES[suite] = args.episodes
+        if args.demos is not None:
+            DEMOS[suite] = args.demos
+    stages = Stages(args.out, args.workers)
+    tables = {suite: suite_rows(stages, suite) for suite in args.suites}
+    sweep = (
+        (args.suites[0], sweep_rows(stages, args.suites[0], args.widths)) if args.widths else None
+    )
+    timings = args.out / "stage-seconds.json"
+    recorded = json.loads(timings.read_text()) if timings.exists() else {}
+    recorded.update(stages.seconds)
+    timings.write_text(json.dumps(recorded, indent=1))
+    datasets = {suite: describe_dataset(stages.dataset(suite)) for suite in args.suites}
+    args.doc.write_text(document(tables, sweep, recorded, args.doc, args.workers, datasets))
+    print(f"wrote {args.doc}")
+
+
+if __name__ == "__main__":
+    main()

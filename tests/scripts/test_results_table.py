@@ -1,0 +1,100 @@
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).parents[2] / "scripts" / "results_table.py"
+
+
+@pytest.fixture(scope="module")
+def table():
+    pytest.importorskip("torch")
+    spec = importlib.util.spec_from_file_location("results_table", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks its module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def estimate(value, low, high):
+    return {"value": value, "low": low, "high": high}
+
+
+def results(train, heldout, latency=None):
+    return {
+        "scores": {
+            "splits": {
+                "train": {"iqm": estimate(*train), "success_rate": estimate(0.9, 0.8, 1.0)},
+                "heldout": {"iqm": estimate(*heldout), "success_rate": estimate(0.5, 0.3, 0.7)},
+            },
+            "latency": latency,
+        }
+    }
+
+
+REALTIME = {"compliance": 0.25, "p50_ms": 151.26}
+
+
+def test_the_scores_table_has_a_row_per_agent_with_intervals_and_compliance(table):
+    rows = [
+        table.Row("teacher", "paused", results((100.04, 99.1, 100.7), (99.5, 98.7, 99.9))),
+        table.Row(
+            "teacher", "realtime", results((61.2, 40.0, 80.0), (55, 50, 60), REALTIME), 1234567
+        ),
+    ]
+    lines = table.scores_table(rows).splitlines()
+    assert len(lines) == 4 and lines[1].startswith("|---")
+    assert lines[2] == (
+        "| teacher | paused | 100.0 [99.1, 100.7] | 99.5 [98.7, 99.9] | 90% | 50% | - | - |"
+    )
+    assert "| 25% (p50 151.26 ms) | 1,234,567 |" in lines[3]
+
+
+def test_the_page_has_every_suite_the_sweep_the_stage_times_and_its_plots(table, tmp_path):
+    fast = {"compliance": 1.0, "p50_ms": 0.041}
+    rows = [table.Row("BC student", "realtime", results((98, 97, 99), (93, 92, 95), fast), 9000)]
+    sweep = [
+        table.Row(f"{w}, {w}", "realtime", results((w, w - 1, w + 1), (w, w, w), fast), None, p)
+        for w, p in ((4, 150), (64, 5800))
+    ]
+    doc = tmp_path / "docs" / "results.md"
+    doc.parent.mkdir()
+    page = table.document(
+        {"arm-reach-v0": rows, "arm-gen-v0": rows},
+        ("arm-reach-v0", sweep),
+        {"arm-reach-v0: collect": 600.0, "arm-reach-v0: train bc": 30.0},
+        doc,
+        workers=2,
+    )
+    assert "## arm-reach-v0" in page and "## arm-gen-v0" in page
+    assert "in 10 min" in page and "2 worker processes" in page
+    assert "| 64, 64 | 5,800 | 0.041 ms | 64.0 [63.0, 65.0] | 64.0 [64.0, 64.0] |" in page
+    assert "| arm-reach-v0: collect | 10.0 |" in page
+    for figure in ("scores.png", "student-size.png"):
+        assert f"(results/{figure})" in page
+        assert (doc.parent / "results" / figure).stat().st_size > 10_000
+
+
+def test_a_stage_whose_output_exists_is_not_run_again(table, tmp_path):
+    stages = table.Stages(tmp_path, workers=1)
+    made = []
+
+    def make(path):
+        made.append(path)
+        path.write_text("done")
+
+    target = tmp_path / "stage.txt"
+    assert stages.once("stage", target, make) == target
+    assert stages.once("stage", target, make) == target
+    assert made == [target] and set(stages.seconds) == {"stage"}
+
+
+def test_the_dataset_sentence_counts_episodes_steps_success_and_thinking(table, smoke_dataset):
+    from portia_envs.datasets import load_dataset
+
+    dataset = load_dataset(smoke_dataset)
+    sentence = table.describe_dataset(smoke_dataset)
+    assert sentence.startswith("Demonstrations: 4 scripted episodes of the train tasks, ")
+    assert f" {dataset.total_steps:,} steps, " in sentence
+    assert sentence.endswith("0.000 s thinking and 0 imagined periods per decision.")
