@@ -297,9 +297,21 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
         models / "ppo.pt",
         lambda: ppo.train(ppo.PPOConfig(suite=suite, total_steps=steps, num_steps=PPO_ROLLOUT)),
     )
+    # Per learner: its row's name, run, factory, model variable, model, env steps, network.
     bc_policy, dt_policy = bc.BCPolicy.load(bc_path), dt.DTPolicy.load(dt_path)
     ppo_policy = ppo.PPOPolicy.load(ppo_path)
-    realtime = "realtime"
+    learners = (
+        ("BC student", "bc", bc.MODEL_VARIABLE, bc_path, steps, bc_policy.network),
+        ("DT student", "dt", dt.MODEL_VARIABLE, dt_path, steps, dt_policy.model),
+        (
+            "PPO from scratch",
+            "ppo",
+            ppo.MODEL_ENV_VAR,
+            ppo_path,
+            ppo_policy.env_steps,
+            ppo_policy.model.actor_mean,
+        ),
+    )
     return [
         Row(
             "teacher",
@@ -307,38 +319,22 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
             stages.score(suite, "teacher-paused", "teacher", "paused", {}),
             env_steps=steps + imagined,
         ),
-        Row("teacher", realtime, stages.score(suite, "teacher-realtime", "teacher", realtime, {})),
         Row(
-            "BC student",
-            realtime,
-            stages.score(
-                suite, "bc", "baselines.bc:make_agent", realtime, {bc.MODEL_VARIABLE: str(bc_path)}
-            ),
-            env_steps=steps,
-            parameters=parameter_count(bc_policy.network),
+            "teacher",
+            "realtime",
+            stages.score(suite, "teacher-realtime", "teacher", "realtime", {}),
         ),
+    ] + [
         Row(
-            "DT student",
-            realtime,
+            label,
+            "realtime",
             stages.score(
-                suite, "dt", "baselines.dt:make_agent", realtime, {dt.MODEL_VARIABLE: str(dt_path)}
+                suite, run, f"baselines.{run}:make_agent", "realtime", {variable: str(model)}
             ),
-            env_steps=steps,
-            parameters=parameter_count(dt_policy.model),
-        ),
-        Row(
-            "PPO from scratch",
-            realtime,
-            stages.score(
-                suite,
-                "ppo",
-                "baselines.ppo:make_agent",
-                realtime,
-                {ppo.MODEL_ENV_VAR: str(ppo_path)},
-            ),
-            env_steps=ppo_policy.env_steps,
-            parameters=parameter_count(ppo_policy.model.actor_mean),
-        ),
+            env_steps=used,
+            parameters=parameter_count(network),
+        )
+        for label, run, variable, model, used, network in learners
     ]
 
 

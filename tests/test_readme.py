@@ -22,14 +22,7 @@ def test_readme_has_two_set_up_commands():
 def test_the_main_job_scores_the_shipped_student_in_real_time(tmp_path):
     main_job = BASH_BLOCKS[0].strip()
     command = main_job[main_job.index("portia bench") :].split()
-    done = subprocess.run(
-        [*PORTIA, *command[1:], "--episodes", "1"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    run_one_episode_per_task(command, tmp_path)
     results = json.loads((tmp_path / "runs" / "student" / "results.json").read_text())
     assert results["track"] == "realtime" and results["budget_ms"] == 20
     assert all(r["status"] == "ok" for r in results["episodes"])
@@ -81,13 +74,18 @@ def test_readme_agent_example_is_benchmarked(tmp_path):
     (tmp_path / "my_agent.py").write_text(block)
     command = block.splitlines()[0].removeprefix("# my_agent.py: ").split()
     assert command[:2] == ["portia", "bench"]
+    run_one_episode_per_task(command, tmp_path)
+    results = json.loads((tmp_path / "runs" / "mine" / "results.json").read_text())
+    assert all(r["status"] == "ok" for r in results["episodes"])
+
+
+def run_one_episode_per_task(command, cwd):
+    """Run a README `portia bench` command with one episode per task; fail on its errors."""
     done = subprocess.run(
         [*PORTIA, *command[1:], "--episodes", "1"],
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    results = json.loads((tmp_path / "runs" / "mine" / "results.json").read_text())
-    assert all(r["status"] == "ok" for r in results["episodes"])

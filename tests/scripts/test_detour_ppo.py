@@ -1,21 +1,12 @@
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "detour_ppo.py"
+from tests.scripts.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def ppo():
-    pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("detour_ppo", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("detour_ppo")
 
 
 def test_gae_by_hand_termination_does_not_bootstrap_truncation_does(ppo):

@@ -1,20 +1,11 @@
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "results_table.py"
+from tests.scripts.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def table():
-    pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("results_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_script("results_table")
 
 
 def estimate(value, low, high):

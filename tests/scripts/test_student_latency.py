@@ -1,20 +1,11 @@
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "student_latency.py"
+from tests.scripts.conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def latency():
-    pytest.importorskip("torch")
-    spec = importlib.util.spec_from_file_location("student_latency", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("student_latency")
 
 
 def test_measure_times_each_call_of_act(latency):
