@@ -375,7 +375,6 @@ def _in_order(
         yield index, job, episode, spaces
 
 
-
 class _EpisodePlayer:
     """Plays jobs, building each task's env and agent once and keeping them."""
 
