@@ -30,6 +30,7 @@ equal env steps.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import os
@@ -715,6 +716,7 @@ def train(
     config: PPOConfig,
     *,
     on_progress: Callable[[int, int, dict[str, float]], None] | None = None,
+    checkpoints: Mapping[int, str | Path] | None = None,
 ) -> PPOPolicy:
     """Train a policy with PPO on the suite's split; see the module docstring.
 
@@ -724,10 +726,20 @@ def train(
             steps, metrics)``, the metrics being the update's ``policy_loss`` and
             ``value_loss`` and the mean ``episode_return`` of the recent episodes of every
             task (``portia train ppo`` shows the bar and draws the curve from it).
+        checkpoints: Env step counts and model paths: after the first update at which
+            training has taken at least that many env steps, the policy as it is then is
+            saved there (``PPOPolicy.save``), to score one run at several budgets. Counts
+            above the run's total are never reached.
 
     Returns:
         The trained policy, with the env steps used and the training curve.
+
+    Raises:
+        PPOConfigError: If a checkpoint's env step count is below 1.
     """
+    pending = sorted((checkpoints or {}).items())
+    if pending and pending[0][0] < 1:
+        raise PPOConfigError(f"checkpoint env steps must be >= 1, got {pending[0][0]}")
     # Seeding first: torch (weights, sampling, minibatch order) and the envs' resets.
     torch.manual_seed(config.seed)
     if config.threads is not None:
@@ -833,6 +845,19 @@ def train(
                 loss.backward()
                 nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
                 optimizer.step()
+
+        while pending and pending[0][0] <= env_steps:
+            snapshot = PPOPolicy(
+                copy.deepcopy(model),
+                copy.deepcopy(normalizer),
+                config,
+                low,
+                high,
+                env_steps,
+                time.perf_counter() - started,
+                copy.deepcopy(curve),
+            )
+            snapshot.save(pending.pop(0)[1])
 
         recent = {task_id: curve.recent(task_id) for task_id in dict.fromkeys(curve.task_ids)}
         shown = "  ".join(f"{t} {r:.1f}" for t, r in recent.items() if r is not None)

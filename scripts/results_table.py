@@ -219,6 +219,24 @@ class Stages:
         path.parent.mkdir(parents=True, exist_ok=True)
         return self.once(name, path, lambda target: train().save(target))
 
+    def bc_student(self, suite: str) -> Path:
+        """The table's BC student, trained on the suite's demonstrations."""
+        data = self.dataset(suite)
+        return self.model(
+            f"{suite}: train bc",
+            self.out / suite / "models" / "bc.pt",
+            lambda: bc.train(bc.BCConfig(dataset=str(data), hidden_sizes=BC_HIDDEN)),
+        )
+
+    def record_seconds(self, name: str = "stage-seconds.json") -> dict[str, float]:
+        """Merge this run's stage times into the JSON file ``out/name``; return them all."""
+        timings = self.out / name
+        recorded = json.loads(timings.read_text()) if timings.exists() else {}
+        recorded.update(self.seconds)
+        timings.parent.mkdir(parents=True, exist_ok=True)
+        timings.write_text(json.dumps(recorded, indent=1))
+        return recorded
+
     def score(
         self, suite: str, run: str, agent: str, track: str, variables: Mapping[str, str]
     ) -> dict[str, Any]:
@@ -251,14 +269,20 @@ class Stages:
         return json.loads((path / "results.json").read_text())
 
 
+def demonstration_cost(path: Path) -> tuple[int, int]:
+    """Return a dataset's ``(steps, imagined)``: env steps it holds, periods its agent imagined."""
+    dataset = load_dataset(path)
+    episodes = dataset.storage.get_episode_metadata(range(dataset.total_episodes))
+    return int(dataset.total_steps), sum(int(meta["think_steps"]) for meta in episodes)
+
+
 def describe_dataset(path: Path) -> str:
     """Say what a dataset of demonstrations holds and what it cost, in one sentence."""
     dataset = load_dataset(path)
     episodes = list(dataset.storage.get_episode_metadata(range(dataset.total_episodes)))
-    steps = int(dataset.total_steps)
+    steps, imagined = demonstration_cost(path)
     successes = sum(bool(meta["success"]) for meta in episodes)
     think_s = sum(float(meta["think_s"]) for meta in episodes)
-    imagined = sum(int(meta["think_steps"]) for meta in episodes)
     agent = dataset.storage.metadata["portia"]["agent"]["spec"]
     return (
         f"Demonstrations: {len(episodes)} {agent} episodes of the train tasks, {steps:,} "
@@ -275,20 +299,9 @@ def parameter_count(module: Any) -> int:
 def suite_rows(stages: Stages, suite: str) -> list[Row]:
     """Collect, train and score everything of one suite; return its table's rows."""
     data = stages.dataset(suite)
-    demonstrations = load_dataset(data)
-    steps = int(demonstrations.total_steps)
-    imagined = sum(
-        int(meta["think_steps"])
-        for meta in demonstrations.storage.get_episode_metadata(
-            range(demonstrations.total_episodes)
-        )
-    )
+    steps, imagined = demonstration_cost(data)
     models = stages.out / suite / "models"
-    bc_path = stages.model(
-        f"{suite}: train bc",
-        models / "bc.pt",
-        lambda: bc.train(bc.BCConfig(dataset=str(data), hidden_sizes=BC_HIDDEN)),
-    )
+    bc_path = stages.bc_student(suite)
     dt_path = stages.model(
         f"{suite}: train dt", models / "dt.pt", lambda: dt.train(dt.DTConfig(dataset=str(data)))
     )
@@ -444,10 +457,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sweep = (
         (args.suites[0], sweep_rows(stages, args.suites[0], args.widths)) if args.widths else None
     )
-    timings = args.out / "stage-seconds.json"
-    recorded = json.loads(timings.read_text()) if timings.exists() else {}
-    recorded.update(stages.seconds)
-    timings.write_text(json.dumps(recorded, indent=1))
+    recorded = stages.record_seconds()
     datasets = {suite: describe_dataset(stages.dataset(suite)) for suite in args.suites}
     args.doc.write_text(document(tables, sweep, recorded, args.doc, args.workers, datasets))
     print(f"wrote {args.doc}")

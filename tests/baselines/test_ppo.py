@@ -237,6 +237,26 @@ def test_training_is_reproducible_from_the_seed():
     assert first.curve.returns == second.curve.returns
 
 
+def test_checkpoints_hold_the_policy_as_it_was_at_their_env_steps(tmp_path):
+    paths = {1: tmp_path / "first.pt", 256: tmp_path / "also-first.pt", 10**6: tmp_path / "no.pt"}
+    final = train(TINY, checkpoints=paths)
+    # One update of the same run: the first update's step size does not depend on the total.
+    one_update = train(dataclasses.replace(TINY, total_steps=256))
+    early = PPOPolicy.load(paths[256])
+    assert early.env_steps == PPOPolicy.load(paths[1]).env_steps == 256
+    assert early.curve == one_update.curve
+    assert not paths[10**6].exists()
+    for a, b in zip(early.model.parameters(), one_update.model.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+    pairs = zip(early.model.parameters(), final.model.parameters(), strict=True)
+    assert any(not torch.equal(a, b) for a, b in pairs)
+
+
+def test_a_checkpoint_before_any_step_is_refused(tmp_path):
+    with pytest.raises(PPOConfigError, match="checkpoint env steps must be >= 1, got 0"):
+        train(TINY, checkpoints={0: tmp_path / "ppo.pt"})
+
+
 # --- The policy: predict, act, save, load ------------------------------------------------
 
 
