@@ -210,12 +210,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     models = args.out / args.suite / "models" / f"ppo-{budget}"
     saved = {n: models / f"ppo-{n}.pt" for n in checkpoint_steps(steps, budget)}
 
-    def train_ppo(path: Path) -> None:
-        config = ppo.PPOConfig(suite=args.suite, total_steps=budget)
-        ppo.train(config, checkpoints=saved).save(path)
-
+    # The last checkpoint is the trained policy: a run ends at or past its budget.
     final = stages.once(
-        f"{args.suite}: train ppo, {budget:,} steps", models / "final.pt", train_ppo
+        f"{args.suite}: train ppo, {budget:,} steps",
+        saved[budget],
+        lambda _: ppo.train(ppo.PPOConfig(suite=args.suite, total_steps=budget), checkpoints=saved),
     )
     ppo_rows = []
     for n, path in saved.items():

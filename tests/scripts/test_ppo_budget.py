@@ -75,7 +75,6 @@ def test_a_small_run_writes_the_page_and_reuses_what_it_made(budget, smoke_datas
     assert {p.name for p in (out / "smoke-v0" / "models" / "ppo-1000").iterdir()} == {
         "ppo-600.pt",
         "ppo-1000.pt",
-        "final.pt",
     }
     assert (doc.parent / "ppo-budget" / "ppo-curve.png").is_file()
     made = (out / "smoke-v0" / "runs" / "bc" / "results.json").stat().st_mtime_ns
