@@ -11,6 +11,7 @@ Examples::
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -18,7 +19,10 @@ from typing import Annotated
 import typer
 
 from portia_envs.cli_support import (
+    EXIT_AGENT_CANNOT_ACT,
     EXIT_BAD_FILE,
+    EXIT_EPISODES_FAILED,
+    EXIT_INFRASTRUCTURE,
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
@@ -27,10 +31,24 @@ from portia_envs.cli_support import (
     episode_progress,
     fail,
 )
-from portia_envs.errors import AgentSpecError, RecordsError, ResultsError, UnknownSuiteError
+from portia_envs.errors import (
+    AgentPreflightError,
+    AgentSpecError,
+    InfrastructureError,
+    RecordsError,
+    ResultsError,
+    UnknownSuiteError,
+)
+from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB
 
 DEFAULT_BUDGET_MS = 20.0
 DEFAULT_TIMEOUT_S = 600.0
+# Upper bounds of the numeric options: beyond them a value is a typo, not a plan.
+MAX_BUDGET_MS = 60_000.0
+MAX_TIMEOUT_S = 86_400.0
+MAX_AGENT_MEMORY_MB = 1 << 20
+# The smallest memory limit an agent process can start Python in, MiB.
+MIN_AGENT_MEMORY_MB = 512
 
 
 class Track(StrEnum):
@@ -47,12 +65,22 @@ class Backend(StrEnum):
     RAY = "ray"
 
 
+class Isolation(StrEnum):
+    """Where the agent runs."""
+
+    PROCESS = "process"
+    IN_PROCESS = "in-process"
+
+
 def parse_seeds(text: str) -> list[int]:
     """Return the seeds a ``--seeds`` value names: ``"3"``, ``"0-4"`` or ``"0,2,7-9"``.
 
     Raises:
-        ValueError: If it is none of these, names a seed twice, or a range runs backwards.
+        ValueError: If it is none of these, names a seed twice or more than
+            ``MAX_SEEDS`` seeds, or a range runs backwards.
     """
+    from portia_envs.harness.runner import MAX_SEEDS
+
     seeds: list[int] = []
     for part in text.split(","):
         low, dash, high = part.strip().partition("-")
@@ -64,6 +92,8 @@ def parse_seeds(text: str) -> list[int]:
             ) from None
         if last < first:
             raise ValueError(f"--seeds range {part.strip()!r} runs backwards")
+        if len(seeds) + last - first + 1 > MAX_SEEDS:
+            raise ValueError(f"--seeds names more than {MAX_SEEDS:,} seeds: {text!r}")
         seeds.extend(range(first, last + 1))
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"--seeds names a seed more than once: {text!r}")
@@ -110,19 +140,43 @@ def bench(
         ),
     ] = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option(help="Go on with the interrupted run in --out.")] = False,
+    isolation: Annotated[
+        Isolation,
+        typer.Option(
+            help="process: the agent in its own process (trusted results); in-process: in "
+            "the worker, for debugging (the results say so)."
+        ),
+    ] = Isolation.PROCESS,
+    agent_memory_mb: Annotated[
+        int, typer.Option(help="Memory limit of the agent process, MiB.")
+    ] = DEFAULT_AGENT_MEMORY_MB,
+    agent_cpu_s: Annotated[
+        float | None,
+        typer.Option(help="CPU seconds the agent process may use per episode; unset: --timeout-s."),
+    ] = None,
+    allow_failures: Annotated[
+        bool, typer.Option(help="Exit 0 even if some episodes failed (they still score as failed).")
+    ] = False,
 ) -> None:
     """Score an agent on every train and held-out task of a suite.
 
-    Runs EPISODES episodes per task and seed in WORKERS processes, records each episode in
-    OUT/episodes.jsonl as it finishes, then writes OUT/results.json (episodes and scores:
-    success rates, normalized scores with bootstrap 95% CIs, IQM, generalization gap,
-    latency compliance) and prints a summary. An interrupted run continues with --resume.
+    Checks that the agent can act (one step), then runs EPISODES episodes per task and
+    seed in WORKERS processes, the agent in a process of its own beside each, records
+    each episode in OUT/episodes.jsonl as it finishes, then writes OUT/results.json
+    (episodes and scores: success rates, normalized scores with bootstrap 95% CIs, IQM,
+    generalization gap, latency compliance) and prints a summary. An interrupted run
+    continues with --resume.
+
+    Exit codes: 0 every episode completed; 2 bad options; 3 a bad --out directory; 4 the
+    agent cannot act; 5 some episodes failed (results written; --allow-failures exits 0);
+    6 episodes lost to infrastructure failures (--resume runs them again); 130 interrupted.
     """
     # Deferred: the harness imports MuJoCo and the suites.
     from portia_envs.harness.agents import resolve_spec
     from portia_envs.harness.episode import RunConfig
     from portia_envs.harness.report import summary_table
     from portia_envs.harness.runner import bench as run_bench
+    from portia_envs.harness.runner import check_run_size
     from portia_envs.suites import get_suite
     from portia_envs.suites.reference import StaleReferenceError
 
@@ -140,8 +194,23 @@ def bench(
         )
     if realtime and not _valid_clock(clock):
         fail(
-            f"unknown --clock {clock!r}; accepted: wall, or fixed:MS (such as fixed:30)", EXIT_USAGE
+            f"unknown --clock {clock!r}; accepted: wall, or fixed:MS with 0 <= MS <= "
+            f"{MAX_BUDGET_MS:g} (such as fixed:30)",
+            EXIT_USAGE,
         )
+    for name, value, low, high in (
+        ("--budget-ms", budget_ms, 0.0, MAX_BUDGET_MS),
+        ("--timeout-s", timeout_s, 0.001, MAX_TIMEOUT_S),
+        ("--agent-memory-mb", agent_memory_mb, MIN_AGENT_MEMORY_MB, MAX_AGENT_MEMORY_MB),
+        ("--agent-cpu-s", agent_cpu_s, 1.0, MAX_TIMEOUT_S),
+    ):
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            message = f"{name} must be a finite number from {low:g} to {high:g}, got {value}"
+            fail(message, EXIT_USAGE)
+    try:
+        check_run_size(chosen, episodes, seed_list, workers)
+    except ValueError as error:
+        fail(str(error), EXIT_USAGE)
     config = RunConfig(
         suite=chosen.name,
         suite_hash=chosen.hash,
@@ -150,6 +219,9 @@ def bench(
         budget_ms=(DEFAULT_BUDGET_MS if budget_ms is None else budget_ms) if realtime else None,
         clock=clock if realtime else None,
         timeout_s=timeout_s,
+        isolation=isolation.value,
+        agent_memory_mb=agent_memory_mb,
+        agent_cpu_s=agent_cpu_s,
     )
     progress = episode_progress("failed")
     bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)
@@ -187,27 +259,54 @@ def bench(
         )
     except (RecordsError, AgentSpecError) as error:
         fail(str(error), EXIT_BAD_FILE if isinstance(error, RecordsError) else EXIT_USAGE)
+    except AgentPreflightError as error:
+        fail(str(error), EXIT_AGENT_CANNOT_ACT)
+    except InfrastructureError as error:
+        fail(str(error), EXIT_INFRASTRUCTURE)
     except (StaleReferenceError, ImportError) as error:
         fail(str(error), EXIT_UNAVAILABLE)
     typer.echo(summary_table(results))
     typer.echo(f"wrote {out / 'results.json'}; `portia report {out / 'results.json'}` makes plots")
+    failed = sum(record["status"] != "ok" for record in results["episodes"])
+    if failed and not allow_failures:
+        fail(
+            f"{failed} episode(s) failed (listed above; they score as failed in the results); "
+            f"pass --allow-failures to exit 0 all the same",
+            EXIT_EPISODES_FAILED,
+        )
 
 
 def validate(
     results_file: Annotated[Path, typer.Argument(help="A results.json written by portia bench.")],
 ) -> None:
-    """Check a results file: schema, suite hash, completeness, scores recomputed from episodes."""
-    from portia_envs.results import load_results, validate_results
+    """Check a results file: sizes, schema, every field against the others, and its scores.
+
+    Sizes are capped before anything is computed; the fields are checked against each
+    other (track, latencies, periods, seeds, tasks, suite); the scores are recomputed from
+    the episodes. Failed episodes are listed per task. A file that passes is consistent,
+    which does not prove its episodes happened: the leaderboard re-runs policies for that.
+    """
+    from portia_envs.results import failed_episodes, load_results, validate_results
 
     try:
-        results = validate_results(load_results(results_file), str(results_file))
+        results = load_results(results_file)
+        scores = validate_results(results, str(results_file))
     except ResultsError as error:
         fail(str(error), EXIT_BAD_FILE)
-    tasks = results["tasks"]
     typer.echo(
-        f"{results_file}: valid; {len(tasks)} tasks, scores recomputed from the episodes match "
-        f"(train IQM {results['splits']['train']['iqm']['value']:.1f}, held-out IQM "
-        f"{results['splits']['heldout']['iqm']['value']:.1f})"
+        f"{results_file}: valid; {len(scores['tasks'])} tasks, scores recomputed from the "
+        f"episodes match (train IQM {scores['splits']['train']['iqm']['value']:.1f}, held-out "
+        f"IQM {scores['splits']['heldout']['iqm']['value']:.1f})"
+    )
+    failures = failed_episodes(results)
+    if failures:
+        typer.echo("failed episodes (scored as failures), per task, with the first error:")
+    for task_id, failed in failures.items():
+        first_line = (failed.first_error.splitlines() or [""])[0]
+        typer.echo(f"  {task_id}: {failed.failed} of {failed.episodes} failed; {first_line}")
+    typer.echo(
+        "A self-consistent results file is not proof that its episodes happened: the "
+        "leaderboard re-runs the policy on hidden seeds for that."
     )
 
 
@@ -234,11 +333,11 @@ def report(
 
 
 def _valid_clock(clock: str) -> bool:
-    """Whether ``clock`` is ``wall`` or ``fixed:MS`` with MS a number >= 0."""
+    """Whether ``clock`` is ``wall`` or ``fixed:MS`` with MS a number in [0, MAX_BUDGET_MS]."""
     kind, _, milliseconds = clock.partition(":")
     if kind == "wall":
         return not milliseconds
     try:
-        return kind == "fixed" and float(milliseconds) >= 0
+        return kind == "fixed" and 0 <= float(milliseconds) <= MAX_BUDGET_MS
     except ValueError:
         return False

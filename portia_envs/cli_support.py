@@ -9,10 +9,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 # Exit codes: 1 when the machine lacks something, 2 for bad command-line input, 3 when a
-# file given (records, results) is not what it must be.
+# file given (records, results) is not what it must be, 4 when the agent cannot act at all
+# (the preflight step failed: nothing was run), 5 when episodes failed (the agent's
+# errors, timeouts, invalid actions; the results are written and score them),
+# 6 when episodes were lost to infrastructure failures (run again with --resume).
 EXIT_UNAVAILABLE = 1
 EXIT_USAGE = 2
 EXIT_BAD_FILE = 3
+EXIT_AGENT_CANNOT_ACT = 4
+EXIT_EPISODES_FAILED = 5
+EXIT_INFRASTRUCTURE = 6
 # Exit code of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
 

@@ -55,9 +55,10 @@ def collect(
     Episode i runs on the split's task i mod n_tasks, from the reset seed portia bench gives
     that task, seed and episode, with time paused. Stored: observations (every key),
     actions, rewards, terminations, truncations, per-step infos (task_id, instruction,
-    is_success, think_steps, think_s), each episode's task, reset seed and thinking totals,
-    and the suite, its hash, the agent and the environment fingerprint. Open it with
-    `portia_envs.datasets.load_dataset(OUT)`, or with Minari after `MINARI_DATASETS_PATH=OUT`.
+    is_success, think_steps, think_s), each episode's task, reset seed, thinking totals and
+    SHA-256 checksum, and the suite, its hash, the agent and the environment fingerprint.
+    Open it with `portia_envs.datasets.load_dataset(OUT)`, which refuses an episode that no
+    longer matches its checksum, or with Minari after `MINARI_DATASETS_PATH=OUT`.
     """
     # Deferred: the harness imports MuJoCo, the dataset store imports Minari.
     from portia_envs.datasets.collect import EpisodeFailedError, EpisodeSummary, plan_episodes

@@ -79,3 +79,15 @@ class UnknownAgentError(PortiaError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class AgentPreflightError(PortiaError, RuntimeError):
+    """An agent that cannot act: the harness's preflight step failed, so nothing was run."""
+
+
+class InfrastructureError(PortiaError, RuntimeError):
+    """Episodes lost to the machinery (a worker killed from outside), to be run again."""
+
+
+class DatasetIntegrityError(PortiaError, ValueError):
+    """A dataset file whose bytes are not those written: truncated, unreadable, or changed."""

@@ -4,7 +4,8 @@ A Portia env is exactly reproducible from a seed, so an episode replayed this wa
 back the stored observations and rewards bit for bit; ``replay_episode`` is how that is
 checked. The env is built as the harness built it when the episode was collected
 (``harness.episode.build_env``: the task's env, ``TimePause``, and ``MultiEmbodiment`` in a
-suite of several bodies).
+suite of several bodies). Both functions check the episode against its checksum first
+(``store.verify_episodes``), as the file is at the time of the call.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from portia_envs.datasets.store import (
     DatasetError,
     copy_observation,
     stack_observations,
+    verify_episodes,
 )
 from portia_envs.harness.episode import RunConfig, build_env
 from portia_envs.suites import get_suite
@@ -54,7 +56,15 @@ def episode_env(dataset: MinariDataset, episode_index: int) -> gymnasium.Env:
     Raises:
         DatasetError: If the dataset is not Portia's, or was collected from another version
             of its suite (another hash: replaying it would not reproduce it).
+        DatasetIntegrityError: If the data file is truncated or unreadable, or the episode
+            does not match its checksum.
     """
+    verify_episodes(dataset, [episode_index])
+    return _episode_env(dataset, episode_index)
+
+
+def _episode_env(dataset: MinariDataset, episode_index: int) -> gymnasium.Env:
+    """Return ``episode_env``'s env without checking the episode (the caller has)."""
     portia = dataset.storage.metadata.get(METADATA_KEY)
     if not isinstance(portia, dict):
         raise DatasetError("the dataset has no Portia metadata; it was not written by collect")
@@ -90,10 +100,12 @@ def replay_episode(dataset: MinariDataset, episode_index: int) -> Replay:
 
     Raises:
         DatasetError: As ``episode_env``.
+        DatasetIntegrityError: As ``episode_env``, before anything is replayed.
     """
+    verify_episodes(dataset, [episode_index])
     (episode,) = dataset.iterate_episodes([episode_index])
     (metadata,) = dataset.storage.get_episode_metadata([episode_index])
-    env = episode_env(dataset, episode_index)
+    env = _episode_env(dataset, episode_index)
     try:
         observation, _ = env.reset(seed=int(metadata["seed"]))
         observations = [copy_observation(observation)]

@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from portia_envs.detour.config import WALL
+from portia_envs.detour.config import FLOOR, GAP, JUMP_STEPS, WALL
 from portia_envs.detour.search import distance_field
 from portia_envs.detour.world import (
     BODY_SIZE,
@@ -31,6 +31,12 @@ INSTRUCTION = "catch the prey: go around the walls and jump over the gaps"
 # The single env's own step count never truncates: its time limit is the TimeLimit wrapper's.
 _NO_LIMIT = np.iinfo(np.int64).max
 _RESET_OPTIONS = ("level",)
+# What get_state()[i] holds, before the grid cells (row-major, from index 9).
+STATE_FIELDS = ("size", "level", "x", "y", "vx", "vy", "air", "prey_x", "prey_y")
+# Speeds no motion reaches (walking 0.5, jumping 0.75 cells per step), and the largest level
+# seed a state holds exactly (a float64 holds every whole number up to 2**53).
+MAX_SPEED = 1.0
+MAX_LEVEL = 2**53
 
 
 def detour_spaces(action_type: str) -> tuple[spaces.Space, spaces.Box]:
@@ -88,6 +94,62 @@ def to_motion(actions: Any, discrete: bool, leading: tuple[int, ...]) -> NDArray
             f"actions contain NaN or infinite values: {array}; all must be finite"
         )
     return np.ascontiguousarray(np.clip(array, -1.0, 1.0), dtype=np.float64)
+
+
+def check_detour_state(state: NDArray[np.float64], n: int) -> None:
+    """Raise unless ``state`` (of the right length, for a level of size ``n``) is accepted.
+
+    Args:
+        state: ``(size, level, x, y, vx, vy, air, prey_x, prey_y, grid)``, as ``get_state``.
+        n: The level's size in cells.
+
+    Raises:
+        InvalidStateError: Naming the first value not accepted, its index and field.
+    """
+    finite = np.isfinite(state)
+    if not finite.all():
+        _refuse(state, int(np.argmin(finite)), n, "finite values (no NaN or infinity)")
+    level = state[1]
+    if not (0 <= level <= MAX_LEVEL and level == int(level)):
+        _refuse(state, 1, n, f"whole numbers from 0 to {MAX_LEVEL}")
+    grid = state[2 + BODY_SIZE :]
+    cells = (grid != FLOOR) & (grid != WALL) & (grid != GAP)
+    if cells.any():
+        accepted = "0 (floor), 1 (wall) or 2 (gap), no grid cells other than 0-2"
+        _refuse(state, 2 + BODY_SIZE + int(np.argmax(cells)), n, accepted)
+    for index in (4, 5):
+        if abs(state[index]) > MAX_SPEED:
+            _refuse(state, index, n, f"velocities within ±{MAX_SPEED:g} cells per step")
+    air = state[6]
+    if not (0 <= air < JUMP_STEPS and air == int(air)):
+        _refuse(state, 6, n, f"whole numbers of flight steps from 0 to {JUMP_STEPS - 1}")
+    for index in (2, 3, 7, 8):
+        if not 0 < state[index] < n:
+            _refuse(state, index, n, f"positions inside the {n}x{n} level, 0 < value < {n}")
+    walls = grid.reshape(n, n) == WALL
+    for who, (x, y) in (("spider", (2, 3)), ("prey", (7, 8))):
+        if walls[int(state[y]), int(state[x])]:
+            raise InvalidStateError(
+                f"state[{x}], state[{y}] put the {who} at ({state[x]:g}, {state[y]:g}), in a "
+                f"wall cell, outside the level's open cells; accepted: floor or gap cells. Pass "
+                f"a vector from get_state() of this env"
+            )
+
+
+def _refuse(state: NDArray[np.float64], index: int, n: int, accepted: str) -> None:
+    """Raise ``InvalidStateError`` for ``state[index]``, naming its field."""
+    raise InvalidStateError(
+        f"state[{index}] ({_state_field(index, n)}) is {state[index]:g}; accepted: {accepted}. "
+        f"Pass a vector from get_state() of this env"
+    )
+
+
+def _state_field(index: int, n: int) -> str:
+    """Return the name of ``get_state()[index]`` for a level of size ``n``."""
+    if index < 2 + BODY_SIZE:
+        return STATE_FIELDS[index]
+    row, column = divmod(index - 2 - BODY_SIZE, n)
+    return f"grid cell at row {row}, column {column}"
 
 
 def level_stream(rng: np.random.Generator) -> np.uint64:
@@ -311,10 +373,16 @@ class DetourEnv(gymnasium.Env):
         )
 
     def set_state(self, state: Any) -> None:
-        """Restore a state returned by ``get_state``.
+        """Restore a state returned by ``get_state``, or refuse it and change nothing.
+
+        Everything is checked before anything changes: the length and level size, that
+        every value is finite, the level a whole number >= 0, velocities within
+        ``±MAX_SPEED`` cells per step, ``air`` a whole number of flight steps from 0 to
+        ``JUMP_STEPS - 1``, grid cells 0-2, and the spider and the prey inside the level,
+        off its walls.
 
         Raises:
-            InvalidStateError: If the vector does not fit this env's level size or values.
+            InvalidStateError: Naming the first value not accepted, its index and field.
         """
         n = self.config.size
         size = 2 + BODY_SIZE + n * n
@@ -324,19 +392,13 @@ class DetourEnv(gymnasium.Env):
                 f"state must be a flat vector of {size} values from get_state() of a Detour "
                 f"env of size {n}; got shape {state.shape}"
             )
-        grid = state[2 + BODY_SIZE :]
-        if not np.isfinite(state).all() or not np.isin(grid, (0, 1, 2)).all():
-            raise InvalidStateError("state has non-finite values or grid cells other than 0-2")
+        check_detour_state(state, n)
         body = state[2 : 2 + BODY_SIZE]
-        x, y, px, py = body[0], body[1], body[5], body[6]
-        inside = all(0 < v < n for v in (x, y, px, py))
-        if not inside or grid.reshape(n, n)[int(y), int(x)] == WALL:
-            raise InvalidStateError(f"state puts the spider or the prey outside a {n}x{n} level")
         worlds = self._worlds
         worlds.levels[0] = int(state[1])
         worlds.body[0] = body
-        worlds.grid[0] = grid.reshape(n, n).astype(np.int8)
-        distance_field(worlds.grid[0], int(py), int(px), worlds.dist[0])
+        worlds.grid[0] = state[2 + BODY_SIZE :].reshape(n, n).astype(np.int8)
+        distance_field(worlds.grid[0], int(body[6]), int(body[5]), worlds.dist[0])
 
     def set_planned_path(self, points: Any) -> None:
         """Show a planned path when rendering: ``(k, 2)`` points ``(x, y)`` in cells, or None."""

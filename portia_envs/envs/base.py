@@ -19,6 +19,9 @@ from portia_envs.scenes.base import MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
 from portia_envs.sim.controls import clip_to_controls
 
+# No task parameter comes near this: a task value beyond it is from another vector, or corrupt.
+TASK_VALUE_BOUND = 1e3
+
 
 class TaskScores(Protocol):
     """A task's verdict on a batch of states: a ``NamedTuple`` of arrays of shape ``(n,)``.
@@ -311,20 +314,45 @@ class PortiaEnv(gymnasium.Env):
         return np.concatenate([self.sim.get_state(), self.task_state()])
 
     def set_state(self, state: NDArray[np.float64]) -> None:
-        """Restore a state returned by ``get_state``.
+        """Restore a state returned by ``get_state``, or refuse it and change nothing.
+
+        Everything is checked before anything changes: the length, that every value is
+        finite, the physics as ``Simulation.check_state`` checks it (joint positions within
+        ±1000 rad or m, velocities within ±10000 rad/s or m/s, unit quaternions), task
+        values within ``±TASK_VALUE_BOUND``, then what ``set_task_state`` checks. A refused
+        state leaves the env exactly as it was.
 
         Raises:
-            InvalidStateError: If the vector's size or values do not fit this env.
+            InvalidStateError: Naming the first value not accepted, its index and field.
         """
         state = np.asarray(state, dtype=np.float64)
         size = self.sim.state_size
-        if state.ndim != 1 or state.size <= size:
+        task_size = self.task_state().size
+        if state.shape != (size + task_size,):
             raise InvalidStateError(
-                f"state must be a flat vector from get_state() of this env, longer than "
-                f"{size}; got shape {state.shape}"
+                f"state must be a flat vector of {size + task_size} values from get_state() of "
+                f"this env ({size} of physics and sensor readings, then the task part, which "
+                f"has {task_size} values); got shape {state.shape}"
             )
-        self.set_task_state(state[size:])
+        self.sim.check_state(state[:size])
+        check_task_values(state[size:], first_index=size)
+        self._set_task_state_or_nothing(state[size:])
         self.sim.set_state(state[:size])
+
+    def _set_task_state_or_nothing(self, task_state: NDArray[np.float64]) -> None:
+        """Call ``set_task_state``; if it refuses, put back every attribute it had set.
+
+        A subclass checks a task state before it writes anything into the model, but may
+        set its own attributes first (``ArmEnv``'s object parameters are checked as they
+        are written); those are restored here, so a refused state changes nothing.
+        """
+        attributes = dict(vars(self))
+        try:
+            self.set_task_state(task_state)
+        except InvalidStateError:
+            vars(self).clear()
+            vars(self).update(attributes)
+            raise
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
@@ -370,6 +398,33 @@ def check_view(camera: str, cameras: tuple[str, ...], width: int, height: int) -
         raise ValueError(
             f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
             f"and height 1..{max_height} pixels"
+        )
+
+
+def check_task_values(task_state: NDArray[np.float64], *, first_index: int = 0) -> None:
+    """Raise unless every value of a task part is finite and within ``±TASK_VALUE_BOUND``.
+
+    Args:
+        task_state: The task part of a state vector.
+        first_index: Its index in the whole state vector, for the message.
+
+    Raises:
+        InvalidStateError: Naming the first value that is not accepted and its index.
+    """
+    finite = np.isfinite(task_state)
+    if not finite.all():
+        j = int(np.argmin(finite))
+        raise InvalidStateError(
+            f"the task part of the state contains NaN or infinite values: "
+            f"state[{first_index + j}] (task value {j}) is {task_state[j]:g}; accepted: finite "
+            f"values. Pass a vector from get_state() of this env"
+        )
+    beyond = np.abs(task_state) > TASK_VALUE_BOUND
+    if beyond.any():
+        j = int(np.argmax(beyond))
+        raise InvalidStateError(
+            f"state[{first_index + j}] (task value {j}) is {task_state[j]:g}; accepted: finite "
+            f"values within ±{TASK_VALUE_BOUND:g}. Pass a vector from get_state() of this env"
         )
 
 

@@ -72,6 +72,9 @@ ARM_READINGS = 22
 BLOCK_READINGS = 13
 # The task part of the state: goal x, y, z and the control periods elapsed.
 TASK_STATE_SIZE = 4
+# How far from the origin a goal may lie on each axis (m): as far as the observation's
+# goal_pos part reaches (``tasks.handover.HANDOVER_OBSERVATION_LAYOUT``).
+GOAL_BOUND_M = 10.0
 # Where the readings go in an observation vector: the arm's first, the block's next.
 _ARM_PART = slice(0, ARM_READINGS)
 _BLOCK_PART = slice(ARM_READINGS, ARM_READINGS + BLOCK_READINGS)
@@ -416,8 +419,13 @@ class HandoverEnv(ParallelEnv):
     def set_state(self, state: NDArray[np.float64]) -> None:
         """Restore a state returned by ``get_state``; both agents are live afterwards.
 
+        Everything is checked before anything changes: the length, the physics as
+        ``Simulation.check_state`` checks it, a goal within ``GOAL_BOUND_M`` of the origin
+        on each axis, and periods elapsed a whole number from 0 to ``max_cycles``. A refused
+        state leaves the env exactly as it was.
+
         Raises:
-            InvalidStateError: If the vector's size or values do not fit this env.
+            InvalidStateError: Naming the first value not accepted, its index and field.
         """
         state = np.asarray(state, dtype=np.float64)
         size = self.sim.state_size + TASK_STATE_SIZE
@@ -426,16 +434,29 @@ class HandoverEnv(ParallelEnv):
                 f"state must be a flat vector from get_state() of this env, shape ({size},); "
                 f"got shape {state.shape}"
             )
+        self.sim.check_state(state[: self.sim.state_size])
         task = state[self.sim.state_size :]
-        steps = task[3]
-        if not np.isfinite(task).all() or steps != int(steps) or steps < 0:
-            raise InvalidStateError(
-                f"the task part of the state (goal x, y, z in m, periods elapsed >= 0, whole) "
-                f"is invalid: {task}"
-            )
+        self._check_task(task)
         self.sim.set_state(state[: self.sim.state_size])
-        self._set_task(task[:3], steps=int(steps))
+        self._set_task(task[:3], steps=int(task[3]))
         self.agents = list(AGENTS)
+
+    def _check_task(self, task: NDArray[np.float64]) -> None:
+        """Raise unless ``task`` (goal x, y, z, periods elapsed) is one ``set_state`` accepts."""
+        first = self.sim.state_size
+        for axis, value in enumerate(task[:3]):
+            if not abs(value) <= GOAL_BOUND_M:  # also refuses NaN
+                raise InvalidStateError(
+                    f"state[{first + axis}] (goal {'xyz'[axis]}) is {value:g}; accepted: finite "
+                    f"values within ±{GOAL_BOUND_M:g} m. Pass a vector from get_state() of this env"
+                )
+        steps = task[3]
+        if not (0 <= steps <= self.max_cycles and steps == int(steps)):
+            raise InvalidStateError(
+                f"state[{first + 3}] (periods elapsed) is {steps:g}; accepted: whole numbers "
+                f"from 0 to max_cycles ({self.max_cycles}). Pass a vector from get_state() of "
+                f"this env"
+            )
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""

@@ -149,16 +149,26 @@ def build_agent(spec: str, env: gymnasium.Env) -> Agent:
 
 
 def describe_agent(spec: str) -> dict[str, str | None]:
-    """Return the spec, the agent's name and its version, for a results file.
+    """Return the spec, the agent's name, its version and content hash, for a results file.
 
-    The name is the ``name`` attribute of what the spec names, else its ``__name__`` (a
-    factory's) or class name; the version its ``version`` attribute, else the version of
-    the installed distribution its module belongs to, else None.
+    Imports the agent (see ``agent_name_and_version``): the in-process mode's way. A run
+    with the agent in its own process learns name and version from the agent's
+    ``hello`` instead, and never imports it.
 
     Raises:
         AgentSpecError: If the spec cannot be loaded.
     """
-    target = load_factory(spec)
+    name, version = agent_name_and_version(load_factory(spec))
+    return {"spec": spec, "name": name, "version": version, "hash": agent_hash(spec)}
+
+
+def agent_name_and_version(target: Any) -> tuple[str, str | None]:
+    """Return an agent factory's (or agent's) name and version.
+
+    The name is its ``name`` attribute, else its ``__name__`` (a factory's) or class name;
+    the version its ``version`` attribute, else the version of the installed distribution
+    its module belongs to, else None.
+    """
     name = getattr(target, "name", None) or getattr(target, "__name__", type(target).__name__)
     version = getattr(target, "version", None)
     if version is None:
@@ -166,7 +176,50 @@ def describe_agent(spec: str) -> dict[str, str | None]:
         distributions = importlib.metadata.packages_distributions().get(module.split(".")[0])
         if distributions:
             version = importlib.metadata.version(distributions[0])
-    return {"spec": spec, "name": str(name), "version": None if version is None else str(version)}
+    return str(name), None if version is None else str(version)
+
+
+def agent_hash(spec: str) -> str:
+    """Return ``sha256:HEX`` of what the spec names and its source, found without importing.
+
+    The source is the file a file spec names, or the file of the module a
+    ``module:attribute`` spec names (for a package, its ``__init__.py``), located without
+    running any of its code. What the module imports in turn is not
+    covered: the hash tells two agent files apart, it does not pin an environment.
+
+    Raises:
+        AgentSpecError: If the spec is malformed or its file cannot be found.
+    """
+    location, _, attribute = resolve_spec(spec).rpartition(":")
+    if location.endswith(".py"):
+        file, named = Path(location), attribute  # where the file lies does not matter
+    else:
+        file, named = _module_file(location, spec), f"{location}:{attribute}"
+    digest = hashlib.sha256(named.encode())
+    digest.update(b"\0")
+    digest.update(file.read_bytes())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def _module_file(module: str, spec: str) -> Path:
+    """Return the source file of a dotted module, located without running any of it.
+
+    The top-level package is found by the import system's finders (which locate, not
+    run); the rest of the dotted path is looked up in its folders.
+    """
+    top, *rest = module.split(".")
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    if found is not None and not rest and found.origin and Path(found.origin).is_file():
+        return Path(found.origin).resolve()
+    for root in (found.submodule_search_locations or []) if found else []:
+        base = Path(root).joinpath(*rest)
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate.resolve()
+    raise AgentSpecError(f"cannot find the source of module {module!r} (agent {spec!r})")
 
 
 def _import_file(path: Path, spec: str) -> Any:

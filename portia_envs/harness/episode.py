@@ -1,8 +1,10 @@
 """One episode of one agent on one suite task, as a record: what every worker runs.
 
-A run is fixed by a ``RunConfig`` (suite, track, budget, clock, agent); its work is a list
-of ``EpisodeJob`` (task, seed, episode index). ``EpisodeRunner`` runs jobs in whatever
-process it lives in and returns each as a plain, JSON-ready record (see
+A run is fixed by a ``RunConfig`` (suite, track, budget, clock, agent, isolation); its work
+is a stream of ``EpisodeJob`` (task, seed, episode index). ``EpisodeRunner`` runs jobs in
+whatever process it lives in, holding the envs and reaching the agent through a link
+(``harness.agent_link``: by default a child process speaking ``harness.protocol``), and
+returns each as a plain, JSON-ready record (see
 ``portia_envs/results.schema.json``, ``$defs/episode``). A record depends only on its
 config and job, never on which worker ran it or what ran before, so a run split over
 workers, interrupted and resumed gives the same records.
@@ -12,17 +14,26 @@ from __future__ import annotations
 
 import functools
 import math
+import time
 import traceback
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium
 import numpy as np
 
+from portia_envs.harness.agent_link import (
+    ISOLATION_MODES,
+    InProcessLink,
+    ProcessLink,
+    TaskEnv,
+    checked_action,
+)
+from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB, AgentFailure
 from portia_envs.harness.agents import build_agent, load_factory
 from portia_envs.suites import get_suite
-from wrappers.adapters import Agent, NativeAgent, reset_agent
+from wrappers.adapters import Agent, NativeAgent
 from wrappers.clocks import Clock, FixedLatency, WallClock
 from wrappers.latency_budget import LatencyBudget
 from wrappers.multi_embodiment import MultiEmbodiment
@@ -38,6 +49,9 @@ SUITE_ENV_ID = "Portia/Arm-v0"
 NATIVE_SPACES_ATTRIBUTE = "acts_in_native_spaces"
 # Lines of a traceback kept in a failed episode's record.
 TRACEBACK_LINES = 6
+# Mixed into an episode's reset seed to give the agent's seed: the agent never learns the
+# seed that draws the scored episode's task and start.
+AGENT_SEED_SALT = 0x6167656E74
 
 
 @dataclass(frozen=True)
@@ -54,6 +68,10 @@ class RunConfig:
             fixed latency of MS milliseconds per decision.
         timeout_s: Wall seconds an episode may take before it is stopped and recorded as
             failed.
+        isolation: ``"process"`` (the agent in its own process, behind the protocol) or
+            ``"in-process"`` (built in the worker; for debugging).
+        agent_memory_mb: The agent process's memory limit, MiB.
+        agent_cpu_s: CPU seconds the agent process may use per episode; None: ``timeout_s``.
     """
 
     suite: str
@@ -63,6 +81,26 @@ class RunConfig:
     budget_ms: float | None
     clock: str | None
     timeout_s: float
+    isolation: str = "process"
+    agent_memory_mb: int = DEFAULT_AGENT_MEMORY_MB
+    agent_cpu_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.isolation not in ISOLATION_MODES:
+            raise ValueError(
+                f"unknown isolation {self.isolation!r}; accepted: {', '.join(ISOLATION_MODES)}"
+            )
+
+    def make_link(self) -> ProcessLink | InProcessLink:
+        """Return the link to this run's agent, as ``isolation`` says."""
+        if self.isolation == "in-process":
+            return InProcessLink(self.agent)
+        return ProcessLink(
+            self.agent,
+            memory_mb=self.agent_memory_mb,
+            cpu_s=self.timeout_s if self.agent_cpu_s is None else self.agent_cpu_s,
+            run={"suite": self.suite, "track": self.track, "budget_ms": self.budget_ms},
+        )
 
     def make_clock(self) -> Clock:
         """Return a new clock of the kind ``clock`` names."""
@@ -103,21 +141,19 @@ class EpisodeJob:
         entropy = [zlib.crc32(self.task_id.encode()), self.seed, self.episode]
         return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
-    def failed(self, status: str, error: str) -> dict[str, Any]:
-        """Return the record of this episode failing with ``status`` and ``error``."""
-        return {
-            **self.identity(),
-            "status": status,
-            "error": error,
-            "return": 0.0,
-            "success": False,
-            "length": 0,
-            "periods": 0,
-            "think_steps": 0,
-            "think_s": 0.0,
-            "latencies_ms": None,
-            "overran": None,
-        }
+    def failed(self, status: str, error: str, tally: Tally | None = None) -> dict[str, Any]:
+        """Return the record of this episode failing with ``status`` and ``error``.
+
+        What happened before the failure (``tally``: return, steps, periods, thinking,
+        latencies) is kept; ``scores`` decides what a failed episode is worth.
+        """
+        record = (tally or Tally()).record(self, realtime=False)
+        return {**record, "status": status, "error": error, "success": False}
+
+    @property
+    def agent_seed(self) -> int:
+        """The seed the agent's ``reset`` gets (``agent_seed`` of the reset seed)."""
+        return agent_seed(self.reset_seed)
 
     def identity(self) -> dict[str, Any]:
         """The record's fields that say which episode it is."""
@@ -131,8 +167,62 @@ class EpisodeJob:
         }
 
 
+def agent_seed(reset_seed: int) -> int:
+    """Return the agent's seed for an episode: derived from, and not equal to, its reset seed."""
+    return int(np.random.SeedSequence([reset_seed, AGENT_SEED_SALT]).generate_state(1)[0])
+
+
+@dataclass
+class Tally:
+    """An episode's running totals, kept as it is played so that a failure keeps them."""
+
+    total: float = 0.0
+    length: int = 0
+    periods: int = 0
+    overran: int = 0
+    think_steps: int = 0
+    think_s: float = 0.0
+    success: bool = False
+    latencies: list[float] = field(default_factory=list)
+
+    def add(self, reward: float, info: dict[str, Any], realtime: bool) -> None:
+        """Count one decision's step."""
+        self.total += float(reward)
+        self.length += 1
+        self.success = bool(info["is_success"])
+        self.think_steps = int(info["episode_think_steps"])
+        self.think_s = float(info["episode_think_s"])
+        if realtime:
+            self.periods += info["periods_elapsed"]
+            self.overran += bool(info["overran"])
+            self.latencies.append(round(1e3 * info["latency_s"], 4))
+        else:
+            self.periods += 1
+
+    def record(self, job: EpisodeJob, *, realtime: bool) -> dict[str, Any]:
+        """Return the episode's record as completed (``status`` ok)."""
+        return {
+            **job.identity(),
+            "status": "ok",
+            "error": None,
+            "return": self.total,
+            "success": self.success,
+            "length": self.length,
+            "periods": self.periods,
+            "think_steps": self.think_steps,
+            "think_s": self.think_s,
+            "latencies_ms": list(self.latencies) if realtime else None,
+            "overran": self.overran if realtime else None,
+        }
+
+
 class EpisodeRunner:
-    """Runs episode jobs of one run, keeping one env and agent per task for reuse.
+    """Runs episode jobs of one run, keeping one env per task and one agent link for reuse.
+
+    The runner alone holds the envs, their clocks and think counters; the agent is reached
+    through the run's link (``RunConfig.make_link``), by default a child process that sees
+    only messages. Each episode has ``timeout_s`` from its start: an agent still deciding
+    then is stopped and the episode recorded as ``"timeout"``.
 
     Args:
         config: The run.
@@ -140,68 +230,96 @@ class EpisodeRunner:
 
     def __init__(self, config: RunConfig) -> None:
         self.config = config
-        self._built: dict[str, tuple[gymnasium.Env, Agent]] = {}
+        self.link = config.make_link()
+        self._tasks: dict[str, TaskEnv] = {}
 
     def run(self, job: EpisodeJob) -> dict[str, Any]:
-        """Run ``job`` and return its record; an error anywhere makes a failed record.
-
-        After a failure the task's env and agent are rebuilt for its next episode, so a
-        broken one cannot leak into other episodes.
-        """
+        """Run ``job`` and return its record; an error anywhere makes a failed record."""
+        tally = Tally()
         try:
-            env, agent = self._env_and_agent(job)
-            return self._play(job, env, agent)
-        except Exception as error:  # the agent is the user's code: anything may fail
-            self._built.pop(job.task_id, None)
-            return job.failed("error", _describe(error))
+            task = self._task(job)
+            self._play(job, task, tally)
+            return tally.record(job, realtime=self.config.track == "realtime")
+        except AgentFailure as failure:
+            self.link.failed(failure)
+            return self._failed(job, failure.status, failure.reason, tally)
+        except Exception as error:  # an in-process agent is the user's code: anything fails
+            # In-process, the agent could have changed its env: build it afresh.
+            if self.config.isolation == "in-process":
+                self._tasks.pop(job.task_id, None)
+            self.link.failed(AgentFailure("error", str(error), fatal=False))
+            return self._failed(job, "error", _describe(error), tally)
+
+    def preflight(self, job: EpisodeJob) -> dict[str, Any]:
+        """Build the agent for ``job``'s task and have it act once; return its ``hello``.
+
+        Raises:
+            AgentFailure: Whatever kept the agent from acting, with its reason.
+        """
+        deadline = time.monotonic() + self.config.timeout_s
+        try:
+            task = self._task(job)
+            self.link.begin_task(task, deadline)
+            self.link.reset(job.agent_seed, deadline)
+            observation, _ = task.env.reset(seed=job.reset_seed)
+            action = self.link.act(
+                task.observation_for(observation, self.link.native), task, deadline
+            )
+            checked_action(action, task.agent_spaces(self.link.native)[1])
+        except AgentFailure:
+            raise
+        except Exception as error:
+            raise AgentFailure("error", _describe(error)) from error
+        return self.link.start()
 
     def close(self) -> None:
-        """Close every env built."""
-        for env, _ in self._built.values():
-            env.close()
-        self._built.clear()
+        """Stop the agent and close every env built."""
+        self.link.close()
+        for task in self._tasks.values():
+            task.env.close()
+        self._tasks.clear()
 
-    def _env_and_agent(self, job: EpisodeJob) -> tuple[gymnasium.Env, Agent]:
-        """Return the task's env (as the track has it) and agent, building them once."""
-        if job.task_id not in self._built:
-            self._built[job.task_id] = build_env_and_agent(self.config, job.task_id, job.split)
-        return self._built[job.task_id]
+    def _task(self, job: EpisodeJob) -> TaskEnv:
+        """Return the task's env, building it once."""
+        if job.task_id not in self._tasks:
+            self._tasks[job.task_id] = build_task_env(self.config, job.task_id, job.split)
+        return self._tasks[job.task_id]
 
-    def _play(self, job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> dict[str, Any]:
-        """Play one episode and return its record."""
+    def _play(self, job: EpisodeJob, task: TaskEnv, tally: Tally) -> None:
+        """Play one episode, counting it in ``tally``."""
         realtime = self.config.track == "realtime"
-        reset_agent(agent, job.reset_seed)
-        observation, info = env.reset(seed=job.reset_seed)
-        total, length, periods, overran = 0.0, 0, 0, 0
-        latencies: list[float] = []
+        deadline = time.monotonic() + self.config.timeout_s
+        link = self.link
+        link.begin_task(task, deadline)
+        native = link.native
+        action_space = task.agent_spaces(native)[1]
+        # The agent is reset before the env, so the clock starts with the first observation.
+        link.reset(job.agent_seed, deadline)
+        observation, info = task.env.reset(seed=job.reset_seed)
         while True:
-            action = agent.act(observation)
-            observation, reward, terminated, truncated, info = env.step(action)
-            total += float(reward)
-            length += 1
-            if realtime:
-                periods += info["periods_elapsed"]
-                overran += bool(info["overran"])
-                latencies.append(round(1e3 * info["latency_s"], 4))
-            else:
-                periods += 1
+            action = link.act(task.observation_for(observation, native), task, deadline)
+            action = checked_action(action, action_space)
+            observation, reward, terminated, truncated, info = task.env.step(
+                task.env_action(action, native)
+            )
+            tally.add(reward, info, realtime)
             if terminated or truncated:
                 break
-        if not math.isfinite(total):
-            raise ValueError(f"the episode's return is not finite ({total})")
-        return {
-            **job.identity(),
-            "status": "ok",
-            "error": None,
-            "return": total,
-            "success": bool(info["is_success"]),
-            "length": length,
-            "periods": periods,
-            "think_steps": int(info["episode_think_steps"]),
-            "think_s": float(info["episode_think_s"]),
-            "latencies_ms": latencies if realtime else None,
-            "overran": overran if realtime else None,
-        }
+        if not math.isfinite(tally.total):
+            raise ValueError(f"the episode's return is not finite ({tally.total})")
+
+    def _failed(self, job: EpisodeJob, status: str, error: str, tally: Tally) -> dict[str, Any]:
+        """Return a failed record that keeps what ``tally`` counted.
+
+        A return that is not finite is not kept: the record then says nothing was played,
+        so the episode scores the worst a whole episode can.
+        """
+        if not math.isfinite(tally.total):
+            tally = Tally()
+        record = job.failed(status, error, tally)
+        if self.config.track == "realtime":
+            record.update(latencies_ms=list(tally.latencies), overran=tally.overran)
+        return record
 
 
 def build_env(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, TimePause]:
@@ -213,10 +331,7 @@ def build_env(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.En
     body.
     """
     suite = get_suite(config.suite)
-    body = suite.task(task_id, split).embodiment
-    task_env = gymnasium.make(
-        SUITE_ENV_ID, suite=config.suite, split=split, task=task_id, body=body
-    )
+    task_env = gymnasium.make(SUITE_ENV_ID, **env_kwargs(config, task_id, split))
     paused = TimePause(task_env)
     env: gymnasium.Env = paused
     if config.track == "realtime":
@@ -227,13 +342,39 @@ def build_env(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.En
     return env, paused
 
 
-def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, Agent]:
-    """Return a suite task's env (``build_env``) and the run's agent, built to act in it.
+def build_task_env(config: RunConfig, task_id: str, split: str) -> TaskEnv:
+    """Return a suite task's env as the run's track has it (``build_env``), with its parts."""
+    env, paused = build_env(config, task_id, split)
+    spec = get_suite(config.suite).task(task_id, split)
+    return TaskEnv(
+        task_id=task_id,
+        split=split,
+        family=spec.family,
+        body=spec.embodiment,
+        env_kwargs=env_kwargs(config, task_id, split),
+        env=env,
+        paused=paused,
+        shared=env if isinstance(env, MultiEmbodiment) else None,
+        suite=config.suite,
+    )
 
-    Agent factories are called with the ``TimePause`` in a suite of one body, else with the
-    env behind ``MultiEmbodiment``; there a factory that declares
-    ``acts_in_native_spaces = True`` (the scripted experts and the teacher do) is called
-    with the ``TimePause`` and its agent acts through ``NativeAgent``.
+
+def env_kwargs(config: RunConfig, task_id: str, split: str) -> dict[str, Any]:
+    """Return what ``gymnasium.make(SUITE_ENV_ID, ...)`` is given for a suite task."""
+    body = get_suite(config.suite).task(task_id, split).embodiment
+    return {"suite": config.suite, "split": split, "task": task_id, "body": body}
+
+
+def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, Agent]:
+    """Return a suite task's env (``build_env``) and the run's agent, built beside it.
+
+    The agent lives in the caller's process, with a handle on the env: for recording a
+    trusted agent's demonstrations (``portia collect``), never for scoring, where the
+    agent runs behind ``EpisodeRunner``'s link. Agent factories are called with the
+    ``TimePause`` in a suite of one body, else with the env behind ``MultiEmbodiment``;
+    there a factory that declares ``acts_in_native_spaces = True`` (the scripted experts
+    and the teacher do) is called with the ``TimePause`` and its agent acts through
+    ``NativeAgent``.
     """
     env, paused = build_env(config, task_id, split)
     if len(get_suite(config.suite).bodies) == 1:

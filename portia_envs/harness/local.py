@@ -1,13 +1,19 @@
 """The local backend: episodes in worker processes, each stopped if it outruns its timeout.
 
-Every worker is a fresh Python process (``spawn``), so an agent that crashes its process
-(a segfault, ``os._exit``) or hangs in C code takes down only its worker: the episode is
-recorded as failed, a new worker takes the old one's place and the run goes on.
+Every worker is a fresh Python process (``spawn``) that dies with the process that started
+it (a parent-death signal). With the agent in its own process (the default), the worker
+itself enforces each episode's timeout and survives the agent's crashes; a worker that
+dies or hangs anyway was stopped by something else (``kill -9``, the OOM killer), so its
+episode is recorded as ``"infrastructure"`` and run again on ``--resume``. With the agent
+in-process, the agent's crash or hang is its worker's: the episode is recorded as an
+``"error"`` or ``"timeout"`` of the agent. Either way a new worker takes the old one's
+place and the run goes on.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -15,10 +21,14 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from portia_envs.harness.agent_process import set_parent_death_signal
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
 
 # Seconds a worker has to stop after being told to, before it is killed.
 _JOIN_S = 5.0
+# Seconds past an episode's timeout before a worker that enforces timeouts itself (agent in
+# its own process) is taken for hung and killed.
+WORKER_GRACE_S = 30.0
 
 
 @dataclass
@@ -35,14 +45,15 @@ class _Worker:
 def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> Iterator[dict]:
     """Run ``jobs`` on ``workers`` processes and yield each record as it finishes.
 
-    Records come in the order episodes finish. An episode that runs past
-    ``config.timeout_s`` gets a ``"timeout"`` record and its worker is killed and replaced;
-    a worker that dies mid-episode gives an ``"error"`` record. Closing the generator (or an
-    exception, Ctrl-C included) stops every worker.
+    Records come in the order episodes finish; jobs are drawn from ``jobs`` only as
+    workers free up, so a long run's episodes are never all in memory. A worker that dies or
+    outruns its deadline mid-episode is killed and replaced, and the episode recorded as
+    the module docstring says. Closing the generator (or an exception, Ctrl-C included)
+    stops every worker.
 
     Args:
         config: The run.
-        jobs: The episodes to run.
+        jobs: The episodes to run (any iterable, consumed lazily).
         workers: Worker processes (>= 1).
 
     Yields:
@@ -50,9 +61,11 @@ def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> It
     """
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
-    pending = deque(jobs)
+    pending = _Lookahead(iter(jobs))
     context = multiprocessing.get_context("spawn")
-    pool = [_start(context, config) for _ in range(min(workers, len(pending)))]
+    pool = [_start(context, config) for _ in range(workers) if pending]
+    isolated = config.isolation == "process"
+    deadline_s = config.timeout_s + (WORKER_GRACE_S if isolated else 0.0)
     try:
         while pending or any(worker.job is not None for worker in pool):
             busy = [worker.deadline for worker in pool if worker.job is not None]
@@ -61,29 +74,38 @@ def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> It
             finished = []
             for index, worker in enumerate(pool):
                 if worker.conn in ready:
-                    record = _receive(worker)
+                    record = _receive(worker, isolated)
                     if record is None:
                         worker.ready = True
                         continue
-                    if record["status"] == "error" and not worker.process.is_alive():
+                    if not worker.process.is_alive():
                         pool[index] = _start(context, config)
                     finished.append(record)
                 elif worker.job is not None and time.monotonic() >= worker.deadline:
                     job = worker.job
                     _kill(worker)
                     pool[index] = _start(context, config)
-                    finished.append(
-                        job.failed(
-                            "timeout",
-                            f"the episode ran past its timeout of {config.timeout_s:g} s "
-                            f"and its worker was stopped",
+                    if isolated:
+                        finished.append(
+                            job.failed(
+                                "infrastructure",
+                                f"the worker was still busy {WORKER_GRACE_S:g} s past the "
+                                f"episode's timeout and was stopped",
+                            )
                         )
-                    )
+                    else:
+                        finished.append(
+                            job.failed(
+                                "timeout",
+                                f"the episode ran past its timeout of {config.timeout_s:g} s "
+                                f"and its worker was stopped",
+                            )
+                        )
             # Hand out work before handing back records: storing one must not idle a worker.
             for worker in pool:
                 if worker.ready and worker.job is None and pending:
-                    worker.job = pending.popleft()
-                    worker.deadline = time.monotonic() + config.timeout_s
+                    worker.job = pending.pop()
+                    worker.deadline = time.monotonic() + deadline_s
                     worker.conn.send(worker.job)
             yield from finished
     finally:
@@ -94,16 +116,36 @@ def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> It
 def _start(context: Any, config: RunConfig) -> _Worker:
     """Start a worker process for ``config``."""
     parent, child = context.Pipe()
-    process = context.Process(target=_work, args=(config, child), daemon=True)
+    process = context.Process(target=_work, args=(config, child, os.getpid()), daemon=True)
     process.start()
     child.close()
     return _Worker(process, parent)
 
 
-def _receive(worker: _Worker) -> dict | None:
+class _Lookahead:
+    """An iterator that can say whether it has more, without listing what it holds."""
+
+    def __init__(self, items: Iterator[EpisodeJob]) -> None:
+        self._items = items
+        self._next: deque[EpisodeJob] = deque(maxlen=1)
+
+    def __bool__(self) -> bool:
+        if not self._next:
+            for item in self._items:
+                self._next.append(item)
+                break
+        return bool(self._next)
+
+    def pop(self) -> EpisodeJob:
+        """Return the next item (call only when the iterator is true)."""
+        return self._next.popleft() if self._next else next(self._items)
+
+
+def _receive(worker: _Worker, isolated: bool) -> dict | None:
     """Read a worker's message: None for "ready", else the record of the job it ran.
 
-    A worker whose pipe closed mid-job died: its job's record says so.
+    A worker whose pipe closed mid-job died: its job's record says so, as an
+    infrastructure failure when the agent ran elsewhere (``isolated``).
     """
     try:
         message = worker.conn.recv()
@@ -118,7 +160,7 @@ def _receive(worker: _Worker) -> dict | None:
                 f"anything: check that the agent and suite load in a fresh process"
             ) from None
         return job.failed(
-            "error",
+            "infrastructure" if isolated else "error",
             f"the worker process died during the episode (exit code {worker.process.exitcode})",
         )
     if message == "ready":
@@ -148,8 +190,14 @@ def _stop(worker: _Worker) -> None:
     worker.conn.close()
 
 
-def _work(config: RunConfig, conn: Connection) -> None:
-    """A worker's main loop: say ready, then run each job sent until told to stop (None)."""
+def _work(config: RunConfig, conn: Connection, parent: int) -> None:
+    """A worker's main loop: say ready, then run each job sent until told to stop (None).
+
+    The worker dies with ``parent``, the process that started it.
+    """
+    set_parent_death_signal()
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        return
     runner = EpisodeRunner(config)
     conn.send("ready")
     try:

@@ -3,9 +3,12 @@
 Each episode is one Ray task of one CPU; each Ray worker process keeps an
 ``EpisodeRunner`` per run, so envs and agents are built once per process and task, as in
 the local backend. At most ``workers`` episodes are in flight. An episode past its
-timeout is cancelled (its worker process killed) and recorded as ``"timeout"``; a task
-whose worker dies is recorded as ``"error"``. Records are those of the local backend,
-whatever machine ran them.
+timeout is cancelled (its worker process killed) and a task whose worker dies is recorded
+as the local backend records them: with the agent in its own process, the worker enforces
+the episode's timeout itself, so the worker's death or a task still running past the
+timeout and a grace is the machinery's (``"infrastructure"``, run again on resume);
+in-process, the agent's (``"error"``, ``"timeout"``). Records are those of the local
+backend, whatever machine ran them. Jobs are drawn from the iterable only as slots free up.
 
 Without an address, a Ray instance is started on this machine for the run, on
 127.0.0.1 and without its dashboard, and shut down after.
@@ -14,10 +17,11 @@ Without an address, a Ray instance is started on this machine for the run, on
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
+from portia_envs.harness.local import WORKER_GRACE_S
 
 # How a Ray for one run starts here: on loopback only, without its dashboard or log relay.
 LOCAL_RAY_OPTIONS = {
@@ -38,7 +42,7 @@ def _run_episode(config: RunConfig, job: EpisodeJob) -> dict[str, Any]:
 
 
 def run_ray(
-    config: RunConfig, jobs: list[EpisodeJob], workers: int, address: str | None
+    config: RunConfig, jobs: Iterable[EpisodeJob], workers: int, address: str | None
 ) -> Iterator[dict[str, Any]]:
     """Run ``jobs`` as Ray tasks, at most ``workers`` at a time; yield records as they finish.
 
@@ -68,13 +72,21 @@ def run_ray(
         else:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
     remote = ray.remote(num_cpus=1, max_retries=0)(_run_episode)
-    pending = list(reversed(jobs))
+    pending = iter(jobs)
+    isolated = config.isolation == "process"
+    deadline_s = config.timeout_s + (WORKER_GRACE_S if isolated else 0.0)
     in_flight: dict[Any, tuple[EpisodeJob, float]] = {}
+    exhausted = False
     try:
-        while pending or in_flight:
-            while pending and len(in_flight) < workers:
-                job = pending.pop()
-                in_flight[remote.remote(config, job)] = (job, time.monotonic() + config.timeout_s)
+        while not exhausted or in_flight:
+            while not exhausted and len(in_flight) < workers:
+                job = next(pending, None)
+                if job is None:
+                    exhausted = True
+                    break
+                in_flight[remote.remote(config, job)] = (job, time.monotonic() + deadline_s)
+            if not in_flight:
+                break
             earliest = min(deadline for _, deadline in in_flight.values())
             done, _ = ray.wait(
                 list(in_flight), num_returns=1, timeout=max(0.0, earliest - time.monotonic())
@@ -85,7 +97,8 @@ def run_ray(
                     yield ray.get(ref)
                 except ray.exceptions.RayError as error:
                     yield job.failed(
-                        "error", f"the Ray task failed: {type(error).__name__}: {error}"
+                        "infrastructure" if isolated else "error",
+                        f"the Ray task failed: {type(error).__name__}: {error}",
                     )
             now = time.monotonic()
             for ref, (job, deadline) in list(in_flight.items()):
@@ -93,8 +106,8 @@ def run_ray(
                     ray.cancel(ref, force=True)
                     del in_flight[ref]
                     yield job.failed(
-                        "timeout",
-                        f"the episode ran past its timeout of {config.timeout_s:g} s and its "
+                        "infrastructure" if isolated else "timeout",
+                        f"the episode ran past its timeout of {deadline_s:g} s and its "
                         f"Ray task was cancelled",
                     )
     finally:

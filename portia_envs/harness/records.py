@@ -7,21 +7,30 @@ finishes. A run that is interrupted (Ctrl-C, a killed process) can be resumed: t
 read back, checked against the run asked for, and only the missing episodes are run.
 
 A last line cut short by a kill mid-write is the one thing repaired (dropped, and its
-episode run again); any other damage is an error, and the file is left as it is.
+episode run again); any other damage is an error, and the file is left as it is. An
+episode lost to an infrastructure failure (status ``"infrastructure"``: its worker was
+killed from outside) stays in the file as a record of what happened, and a later record of
+the same episode, from the resumed run, replaces it.
+
+One run at a time writes to a directory: ``lock_run_directory`` holds an exclusive lock on
+``DIR/.lock`` for as long as the run lives (the system drops it when the process dies).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import IO, Any
 
 from portia_envs.errors import RecordsError
 
 RECORDS_NAME = "episodes.jsonl"
+LOCK_NAME = ".lock"
 HEADER_KEY = "portia_run"
 # The fields every episode record has, and the types their values take.
 RECORD_FIELDS: dict[str, tuple[type, ...]] = {
@@ -42,7 +51,9 @@ RECORD_FIELDS: dict[str, tuple[type, ...]] = {
     "latencies_ms": (list, type(None)),
     "overran": (int, type(None)),
 }
-STATUSES = ("ok", "error", "timeout")
+STATUSES = ("ok", "error", "timeout", "infrastructure")
+# The status of an episode lost to the machinery, not the agent: run again on resume.
+INFRASTRUCTURE = "infrastructure"
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +62,13 @@ class RecordStore:
     """Appends episode records to a run's ``episodes.jsonl``.
 
     Use ``RecordStore.create`` for a new run and ``RecordStore.resume`` to go on with one.
+    ``records`` holds the latest record of each episode; ``infrastructure_failures`` those
+    of them that must run again.
 
     Args:
         path: The records file.
         header: The run's header (what ``create`` wrote).
-        records: The records already in the file.
+        records: The records already in the file (the latest of each episode).
     """
 
     def __init__(self, path: Path, header: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -103,6 +116,7 @@ class RecordStore:
                 f"nothing to resume: {path} does not exist; start the run without --resume"
             )
         stored, records, torn_at = read_records(path)
+        records = [r for r in records if r["status"] != INFRASTRUCTURE]
         differences = [
             f"{key}: stored {stored.get(key)!r}, asked {header.get(key)!r}"
             for key in sorted(set(stored) | set(header), key=lambda k: (k != "suite_hash", k))
@@ -118,6 +132,11 @@ class RecordStore:
             with path.open("r+b") as file:
                 file.truncate(torn_at)
         return cls(path, dict(header), records)
+
+    @property
+    def infrastructure_failures(self) -> list[dict[str, Any]]:
+        """The records of episodes lost to infrastructure failures in this session."""
+        return [r for r in self.records if r["status"] == INFRASTRUCTURE]
 
     def append(self, record: Mapping[str, Any]) -> None:
         """Write one record as a line, flushed to disk before returning."""
@@ -136,16 +155,48 @@ class RecordStore:
             self._file = None
 
 
+@contextlib.contextmanager
+def lock_run_directory(directory: Path) -> Iterator[None]:
+    """Hold the lock on a run directory (created if needed) while the block runs.
+
+    Raises:
+        RecordsError: If another process holds it: a second run must not interleave its
+            records with the first's.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOCK_NAME
+    with path.open("a+") as file:
+        try:
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            file.seek(0)
+            holder = file.read().strip() or "another process"
+            raise RecordsError(
+                f"{directory} is in use by a run in progress ({holder}); wait for it to end, "
+                f"or choose another --out directory"
+            ) from None
+        file.seek(0)
+        file.truncate()
+        file.write(f"pid {os.getpid()}")
+        file.flush()
+        try:
+            yield
+        finally:
+            file.truncate(0)
+            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+
+
 def read_records(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], int | None]:
     """Read a records file.
 
     Returns:
-        The header, the episode records in file order, and the byte offset of a cut-off
-        last line (no final newline, not valid JSON), or None if there is none.
+        The header, the latest record of each episode in file order, and the byte offset of
+        a cut-off last line (no final newline, not valid JSON), or None if there is none.
 
     Raises:
-        RecordsError: If the header is missing, a line (other than a cut-off last one) is
-            not a valid record, or an episode is recorded twice.
+        RecordsError: If the header is missing or torn, a line (other than a cut-off last
+            one) is not a valid record, or an episode is recorded twice (other than after an
+            infrastructure failure).
     """
     data = path.read_bytes()
     lines = data.split(b"\n")
@@ -157,8 +208,7 @@ def read_records(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], int 
             torn_at = len(data) - len(lines[-1])
             lines = lines[:-1]
     header: dict[str, Any] | None = None
-    records: list[dict[str, Any]] = []
-    seen: set[tuple[Any, ...]] = set()
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for number, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
@@ -179,13 +229,16 @@ def read_records(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]], int 
             continue
         check_record(content, where)
         key = (content["task_id"], content["seed"], content["episode"])
-        if key in seen:
+        if key in latest and latest[key]["status"] != INFRASTRUCTURE:
             raise RecordsError(f"{where}: episode {key} is recorded twice")
-        seen.add(key)
-        records.append(content)
+        latest.pop(key, None)  # a rerun replaces the infrastructure failure, in file order
+        latest[key] = content
     if header is None:
-        raise RecordsError(f"{path} is empty: it has no run header")
-    return header, records, torn_at
+        raise RecordsError(
+            f"{path} has no run header: the run was stopped while it was starting, before it "
+            f"recorded any episode. Delete {path} and run the command again without --resume"
+        )
+    return header, list(latest.values()), torn_at
 
 
 def check_record(record: Any, where: str) -> None:

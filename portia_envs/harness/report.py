@@ -79,7 +79,8 @@ def summary_table(results: Mapping[str, Any]) -> str:
 
     A header line (suite and hash, track, budget and clock for the realtime track, agent),
     a table of the tasks, a table of the splits' aggregates with their CIs, the
-    generalization gap and a line on latency.
+    generalization gap, a line on latency and, if any episode failed, the failures per
+    task with the first error (``failure_lines``).
 
     Args:
         results: A results dict in the harness's results format.
@@ -102,6 +103,7 @@ def summary_table(results: Mapping[str, Any]) -> str:
             "",
             f"generalization gap (IQM train - heldout): {_gap_text(scores)}",
             _latency_line(results),
+            *failure_lines(results["episodes"]),
         ]
     )
 
@@ -170,7 +172,32 @@ def _header_line(results: Mapping[str, Any]) -> str:
     if track == "realtime":
         line += f" (budget {_ms(results.get('budget_ms'))}, clock {results.get('clock')})"
     agent = results.get("agent") or {}
-    return line + f"  agent {agent.get('spec', 'unknown')}"
+    line += f"  agent {agent.get('spec', 'unknown')}"
+    if results.get("isolation") == "in-process":
+        line += " (in-process: for debugging, the agent was not isolated from the env)"
+    return line
+
+
+def failure_lines(episodes: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Return lines on failed episodes: how many, and per task the count and first error.
+
+    Empty when every episode completed.
+    """
+    failed = [r for r in episodes if r["status"] != "ok"]
+    if not failed:
+        return []
+    lines = [f"FAILED: {len(failed)} of {len(episodes)} episodes did not complete"]
+    by_task: dict[str, list[Mapping[str, Any]]] = {}
+    for record in failed:
+        by_task.setdefault(record["task_id"], []).append(record)
+    for task_id, records in by_task.items():
+        first = records[0]
+        reason = (first.get("error") or "").strip().splitlines()
+        lines.append(
+            f"  {task_id}: {len(records)} failed ({first['status']}), first: "
+            f"{reason[0] if reason else 'no reason recorded'}"
+        )
+    return lines
 
 
 def _task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:

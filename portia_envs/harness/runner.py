@@ -18,10 +18,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from portia_envs.errors import RecordsError
-from portia_envs.harness.agents import describe_agent, load_factory
-from portia_envs.harness.episode import EpisodeJob, RunConfig
-from portia_envs.harness.records import RecordStore
+from portia_envs.errors import AgentPreflightError, InfrastructureError, RecordsError
+from portia_envs.harness.agent_process import AgentFailure
+from portia_envs.harness.agents import agent_hash, describe_agent
+from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
+from portia_envs.harness.records import RecordStore, lock_run_directory
 from portia_envs.harness.scores import compute_scores
 from portia_envs.results import SCHEMA_VERSION, build_results, write_results
 from portia_envs.suites import SPLITS, Suite, get_suite
@@ -29,17 +30,59 @@ from portia_envs.suites.reference import load_reference
 
 BACKENDS = ("local", "ray")
 RESULTS_NAME = "results.json"
+# Bounds on a run's size, checked before anything is written: the header and the results
+# file list every seed, and the results hold every episode.
+MAX_EPISODES_PER_SEED = 100_000
+MAX_SEEDS = 10_000
+MAX_RUN_EPISODES = 1_000_000
+MAX_WORKERS = 1024
+# The episode index of the preflight's one step: an episode of the run's first task and
+# seed that no run plays, so the preflight never looks ahead at a scored episode.
+PREFLIGHT_EPISODE = 2**31 - 1
 
 
-def plan_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> list[EpisodeJob]:
-    """Return every episode of a run, train tasks first, in suite order, seeds, episodes."""
-    return [
-        EpisodeJob(spec.task_id, split, spec.family, seed, episode)
-        for split in SPLITS
-        for spec in suite.tasks(split)
-        for seed in seeds
-        for episode in range(episodes)
-    ]
+def iter_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> Iterator[EpisodeJob]:
+    """Yield every episode of a run, train tasks first, in suite order, seeds, episodes.
+
+    A generator: a run of a million episodes never holds them all.
+    """
+    for split in SPLITS:
+        for spec in suite.tasks(split):
+            for seed in seeds:
+                for episode in range(episodes):
+                    yield EpisodeJob(spec.task_id, split, spec.family, seed, episode)
+
+
+def count_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> int:
+    """Return how many episodes ``iter_jobs`` yields."""
+    return len(suite.train + suite.heldout) * len(seeds) * episodes
+
+
+def check_run_size(suite: Suite, episodes: int, seeds: Sequence[int], workers: int) -> None:
+    """Check a run's size against the bounds above (before anything is written).
+
+    Raises:
+        ValueError: Naming the value and what is accepted.
+    """
+    if not isinstance(episodes, int) or not 1 <= episodes <= MAX_EPISODES_PER_SEED:
+        raise ValueError(
+            f"episodes must be an integer from 1 to {MAX_EPISODES_PER_SEED:,}, got {episodes!r}"
+        )
+    if not seeds or len(set(seeds)) != len(seeds) or len(seeds) > MAX_SEEDS:
+        raise ValueError(
+            f"seeds must be distinct, at least one and at most {MAX_SEEDS:,}; got {len(seeds)}"
+        )
+    if not all(isinstance(seed, int) and 0 <= seed < 2**63 for seed in seeds):
+        raise ValueError("seeds must be integers from 0 to 2**63 - 1")
+    total = count_jobs(suite, episodes, seeds)
+    if total > MAX_RUN_EPISODES:
+        raise ValueError(
+            f"the run would have {total:,} episodes ({len(suite.train + suite.heldout)} tasks x "
+            f"{len(seeds)} seeds x {episodes} episodes); at most {MAX_RUN_EPISODES:,} are "
+            f"accepted: split it into several runs"
+        )
+    if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
+        raise ValueError(f"workers must be an integer from 1 to {MAX_WORKERS}, got {workers!r}")
 
 
 def run_header(config: RunConfig, episodes: int, seeds: Sequence[int]) -> dict[str, Any]:
@@ -53,8 +96,44 @@ def run_header(config: RunConfig, episodes: int, seeds: Sequence[int]) -> dict[s
         "clock": config.clock,
         "agent": config.agent,
         "timeout_s": config.timeout_s,
+        "isolation": config.isolation,
+        "agent_memory_mb": config.agent_memory_mb,
+        "agent_cpu_s": config.agent_cpu_s,
         "episodes": episodes,
         "seeds": list(seeds),
+    }
+
+
+def preflight(config: RunConfig, job: EpisodeJob, agent_spec: str) -> dict[str, Any]:
+    """Build the agent as a worker would and have it act once; return its identity.
+
+    In its own process (the default) the agent is started here, says hello and plays one
+    step of ``job`` (not recorded); this process never imports it.
+
+    Returns:
+        The results file's ``agent``: spec, name, version and content hash.
+
+    Raises:
+        AgentPreflightError: With the agent's own error, if it cannot act.
+    """
+    runner = EpisodeRunner(config)
+    try:
+        hello = runner.preflight(job)
+    except AgentFailure as failure:
+        raise AgentPreflightError(
+            f"the agent {agent_spec!r} cannot act (preflight on {job.task_id}, one step): "
+            f"{failure.reason}"
+        ) from None
+    finally:
+        runner.close()
+    if config.isolation == "in-process":
+        return describe_agent(agent_spec)
+    identity = hello.get("agent") or {}
+    return {
+        "spec": agent_spec,
+        "name": str(identity.get("name") or "agent"),
+        "version": None if identity.get("version") is None else str(identity["version"]),
+        "hash": agent_hash(agent_spec),
     }
 
 
@@ -74,6 +153,11 @@ def bench(
 ) -> dict[str, Any]:
     """Run and score a benchmark; see the module docstring.
 
+    Before anything is written: the run's size is checked, and a preflight builds the
+    agent and has it act once. ``out_dir`` is locked for the run. Failed episodes of the
+    agent are recorded and scored (``harness.scores``); episodes lost to infrastructure
+    failures stop the run before scoring, to be run again with ``resume``.
+
     Args:
         config: The run (its ``agent`` is the resolved spec workers load).
         agent_spec: The agent spec as the user gave it, for the results file.
@@ -91,33 +175,67 @@ def bench(
         The results (as written to ``out_dir/results.json``).
 
     Raises:
+        ValueError: If the run's size or backend is out of bounds.
         RecordsError: If ``out_dir`` holds a run and ``resume`` is False, or holds another
-            run, or its records are corrupt (nothing is overwritten).
-        portia_envs.errors.AgentSpecError: If the agent cannot be loaded.
+            run, or is in use by another run, or its records are corrupt (nothing is
+            overwritten).
+        AgentPreflightError: If the agent cannot act.
+        InfrastructureError: If episodes were lost to infrastructure failures (their
+            records say which; ``resume`` runs them again).
         portia_envs.suites.reference.StaleReferenceError: If the suite has no valid
             reference table to normalize with.
     """
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct and at least one, got {list(seeds)}")
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
     suite = get_suite(config.suite)
+    check_run_size(suite, episodes, seeds, workers)
     table = load_reference(suite)
-    load_factory(config.agent)  # fail here, not in every worker
     header = run_header(config, episodes, seeds)
-    store = (RecordStore.resume if resume else RecordStore.create)(out_dir, header)
-    jobs = plan_jobs(suite, episodes, seeds)
-    planned = {job.key for job in jobs}
-    done = {(r["task_id"], r["seed"], r["episode"]) for r in store.records}
-    if not done <= planned:
-        raise RecordsError(
-            f"{store.path} holds episodes {sorted(done - planned)[:3]} not in this run"
+    first = next(iter_jobs(suite, episodes, seeds))
+    trial = EpisodeJob(first.task_id, first.split, first.family, first.seed, PREFLIGHT_EPISODE)
+    agent = preflight(config, trial, agent_spec)
+    with lock_run_directory(out_dir):
+        store = (RecordStore.resume if resume else RecordStore.create)(out_dir, header)
+        return _run(
+            config,
+            store,
+            table,
+            agent,
+            episodes,
+            seeds,
+            workers,
+            backend,
+            address,
+            on_start,
+            on_record,
         )
-    remaining = [job for job in jobs if job.key not in done]
+
+
+def _run(
+    config: RunConfig,
+    store: RecordStore,
+    table: Any,
+    agent: dict[str, Any],
+    episodes: int,
+    seeds: Sequence[int],
+    workers: int,
+    backend: str,
+    address: str | None,
+    on_start: Callable[[int, int], None] | None,
+    on_record: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """Run the episodes ``store`` lacks, then score and write the results."""
+    suite = get_suite(config.suite)
+    tasks = {spec.task_id for spec in suite.train + suite.heldout}
+    done = {(r["task_id"], r["seed"], r["episode"]) for r in store.records}
+    seed_set = set(seeds)
+    stray = [key for key in done if key[0] not in tasks or key[1] not in seed_set]
+    stray += [key for key in done if not 0 <= key[2] < episodes]
+    if stray:
+        raise RecordsError(f"{store.path} holds episodes {sorted(stray)[:3]} not in this run")
+    remaining = (job for job in iter_jobs(suite, episodes, seeds) if job.key not in done)
     if on_start is not None:
-        on_start(len(jobs), len(done))
+        on_start(count_jobs(suite, episodes, seeds), len(done))
     started = time.perf_counter()
     try:
         for record in _backend_records(config, remaining, workers, backend, address):
@@ -126,6 +244,14 @@ def bench(
                 on_record(record)
     finally:
         store.close()
+    lost = store.infrastructure_failures
+    if lost:
+        raise InfrastructureError(
+            f"{len(lost)} episode(s) were lost to infrastructure failures, not the agent's "
+            f"(e.g. {lost[0]['task_id']} seed {lost[0]['seed']} episode {lost[0]['episode']}: "
+            f"{lost[0]['error'].splitlines()[0]}); they are recorded in {store.path}. Run the "
+            f"same command with --resume to run them again"
+        )
     scores = compute_scores(
         suite,
         store.records,
@@ -133,28 +259,27 @@ def bench(
         budget_ms=config.budget_ms if config.track == "realtime" else None,
     )
     results = build_results(
-        header,
+        store.header,
         store.records,
         scores,
-        agent=describe_agent(agent_spec),
+        agent=agent,
+        isolation=config.isolation,
         workers=workers,
         backend=backend,
         wall_s=time.perf_counter() - started,
     )
-    write_results(results, out_dir / RESULTS_NAME)
+    write_results(results, store.path.parent / RESULTS_NAME)
     return results
 
 
 def _backend_records(
     config: RunConfig,
-    jobs: list[EpisodeJob],
+    jobs: Iterator[EpisodeJob],
     workers: int,
     backend: str,
     address: str | None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the records of ``jobs`` as the chosen backend finishes them."""
-    if not jobs:
-        return iter(())
     if backend == "ray":
         from portia_envs.harness.ray_backend import run_ray
 

@@ -2,7 +2,12 @@
 
 Each episode's return is normalized with the suite's reference table: 0 is the random
 agent's mean return on that task, 100 the planning teacher's. A failed episode (its agent
-raised, its worker died, or it ran past the timeout) scores 0 and fails the task. Per
+raised, crashed, sent a NaN or misshapen action, or ran past the timeout) fails the task
+and is scored as if every control period it did not play had earned the task's reward
+floor (``ArmTask.reward_floor``, the least any behaviour can earn in a period): its return
+is what it earned before failing plus ``floor x (time limit - periods played)``. So an
+agent that fails on purpose never scores better than the same agent holding still from
+then on, or doing anything else honest. Per
 split, the episodes form a score matrix ``(n_runs, n_tasks)``, a run being one (seed,
 episode) pair, on which ``metrics`` computes IQM, mean, median and optimality gap with
 stratified-bootstrap confidence intervals; the generalization gap is the train IQM minus
@@ -16,13 +21,16 @@ import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.errors import RecordsError
 from portia_envs.harness import metrics
+from portia_envs.harness.episode import SUITE_ENV_ID
 from portia_envs.suites import SPLITS, Suite
 from portia_envs.suites.reference import ReferenceTable
+from portia_envs.tasks import ARM_TASKS, arm_task_index
 
 BOOTSTRAP_REPS = 2000
 CONFIDENCE = 0.95
@@ -36,11 +44,24 @@ AGGREGATES: dict[str, Callable[[NDArray[np.float64]], float]] = {
 }
 
 
-def normalized_score(record: Mapping[str, Any], table: ReferenceTable) -> float:
-    """Return an episode's normalized return: 0 for a failed episode (see the module)."""
-    if record["status"] != "ok":
-        return 0.0
-    return table.normalized(record["task_id"], record["return"])
+def scored_return(record: Mapping[str, Any], suite: Suite) -> float:
+    """Return the return an episode is scored by: its own, or a failed one's (see the module)."""
+    if record["status"] == "ok":
+        return float(record["return"])
+    family = suite.task(record["task_id"]).family
+    remaining = max(0, episode_limit() - int(record["periods"]))
+    return float(record["return"]) + remaining * ARM_TASKS[arm_task_index(family)].reward_floor()
+
+
+@functools.cache
+def episode_limit() -> int:
+    """Return the control periods an episode of a suite task may last (its time limit)."""
+    return int(gymnasium.spec(SUITE_ENV_ID).max_episode_steps)
+
+
+def normalized_score(record: Mapping[str, Any], suite: Suite, table: ReferenceTable) -> float:
+    """Return an episode's normalized return, of its ``scored_return``."""
+    return table.normalized(record["task_id"], scored_return(record, suite))
 
 
 def compute_scores(
@@ -66,7 +87,7 @@ def compute_scores(
 
     Returns:
         ``bootstrap`` (its settings), ``tasks`` (per task: split, family, episodes,
-        failed, success rate, mean return, normalized score with CI), ``splits`` (per split
+        failed, success rate, mean scored return, normalized score with CI), ``splits`` (per split
         the aggregates with CIs), ``generalization_gap`` and ``latency`` (None when paused).
 
     Raises:
@@ -83,7 +104,7 @@ def compute_scores(
     for split in SPLITS:
         specs = suite.tasks(split)
         columns = [runs[spec.task_id] for spec in specs]
-        scores = np.array([[normalized_score(r, table) for r in col] for col in columns]).T
+        scores = np.array([[normalized_score(r, suite, table) for r in col] for col in columns]).T
         successes = np.array([[float(r["success"]) for r in col] for col in columns]).T
         for index, spec in enumerate(specs):
             column = columns[index]
@@ -93,7 +114,7 @@ def compute_scores(
                 "episodes": len(column),
                 "failed": sum(r["status"] != "ok" for r in column),
                 "success_rate": float(successes[:, index].mean()),
-                "mean_return": float(np.mean([r["return"] for r in column])),
+                "mean_return": float(np.mean([scored_return(r, suite) for r in column])),
                 "normalized": estimate(scores[:, [index]], metrics.mean_score),
             }
         splits[split] = {

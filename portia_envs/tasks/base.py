@@ -98,6 +98,14 @@ BLOCK_RANGES: dict[str, tuple[float, float]] = {
 TABLE_GOAL_RANGES: dict[str, tuple[float, float]] = {"goal_x": (0.32, 0.54), "goal_y": (-0.2, 0.2)}
 # Draws a rejection sampler makes before it gives up on ranges that leave no room.
 SAMPLE_TRIES = 1000
+# A box that holds every point the scorer measures while an episode runs (m, world frame):
+# the grip site stays within the arms' reach (about 1.1 m of the base, at the origin),
+# goals and handles lie over the table (x 0.25 +- 0.6 m, y +- 0.6 m), and a block that
+# leaves the table top ends the episode or, where the task does not measure it, lies on the
+# floor (z -0.75 m). Its diagonal bounds every distance a reward term measures.
+WORKSPACE_LOW_M = (-1.5, -1.5, -0.75)
+WORKSPACE_HIGH_M = (1.5, 1.5, 1.5)
+WORKSPACE_DIAGONAL_M = math.dist(WORKSPACE_LOW_M, WORKSPACE_HIGH_M)
 
 
 class ArmTask(TaskFamily):
@@ -164,6 +172,17 @@ class ArmTask(TaskFamily):
     def instruction(self, goal: NDArray[np.float64], objects: NDArray[np.float64]) -> str:
         """Return a one-line instruction in plain English for a goal and the objects."""
         raise NotImplementedError
+
+    def reward_floor(self) -> float:
+        """Return the lowest reward one control period can give while an episode runs.
+
+        Both reward terms are minus a distance between points of the workspace box
+        (``WORKSPACE_LOW_M`` to ``WORKSPACE_HIGH_M``), the approach term weighted: so no
+        behaviour, however bad, earns less than ``-(1 + approach_weight)`` times its
+        diagonal per period. The harness scores a failed episode's remaining periods at
+        this floor, so that failing never pays better than trying.
+        """
+        return -(1.0 + self.approach_weight) * WORKSPACE_DIAGONAL_M
 
     def radius(self, env_radius_m: float) -> float:
         """Return the success radius (m): the family's own, or the env's ``env_radius_m``."""

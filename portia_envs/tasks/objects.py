@@ -14,6 +14,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.errors import InvalidStateError
 from portia_envs.scenes.tabletop import (
     BLOCK_HALF_M,
     BLOCK_MASS_KG,
@@ -39,6 +40,27 @@ OBJECT_PARAMS = (
     "cabinet_z",
     "drawer_friction",
 )
+# What each object parameter may be (inclusive; the parked flags are 0 or 1): physical
+# values around every range a task draws from (``tasks.base.BLOCK_RANGES``, the families'
+# and suites' own), so a vector beyond them is from something else, or corrupt. Sizes are
+# half-sizes (m), mass in kg, frictions > 0 (the block's) or >= 0 (the drawer's, N), hues
+# wrap, cabinet positions in m.
+OBJECT_BOUNDS: dict[str, tuple[float, float]] = {
+    "block_parked": (0.0, 1.0),
+    "block_size": (0.001, 0.1),
+    "block_mass": (0.001, 10.0),
+    "block_friction": (0.001, 10.0),
+    "block_hue": (-1e3, 1e3),
+    "support_parked": (0.0, 1.0),
+    "support_size": (0.001, 0.1),
+    "support_hue": (-1e3, 1e3),
+    "cabinet_x": (-5.0, 5.0),
+    "cabinet_y": (-5.0, 5.0),
+    "cabinet_z": (-5.0, 5.0),
+    "drawer_friction": (0.0, 100.0),
+}
+# The parameters that are flags, 0 or 1.
+OBJECT_FLAGS = ("block_parked", "support_parked")
 # The blocks' hues as built: red and blue.
 BLOCK_HUE, SUPPORT_HUE = 0.0, 0.62
 # Hues (0-1) of colour names, as upper bounds of each name's band; the first band wraps.
@@ -72,6 +94,34 @@ def default_objects() -> NDArray[np.float64]:
         "drawer_friction": 0.0,
     }
     return np.array([values[name] for name in OBJECT_PARAMS])
+
+
+def check_objects(objects: NDArray[np.float64]) -> None:
+    """Raise unless ``objects`` is an object parameter vector within ``OBJECT_BOUNDS``.
+
+    Args:
+        objects: The vector, ``OBJECT_PARAMS`` in order.
+
+    Raises:
+        InvalidStateError: Naming the first parameter out of bounds, its value and bounds.
+    """
+    if np.shape(objects) != (len(OBJECT_PARAMS),):
+        raise InvalidStateError(
+            f"object parameters must be {len(OBJECT_PARAMS)} values ({', '.join(OBJECT_PARAMS)}),"
+            f" got shape {np.shape(objects)}"
+        )
+    for name, value in zip(OBJECT_PARAMS, objects, strict=True):
+        low, high = OBJECT_BOUNDS[name]
+        if name in OBJECT_FLAGS and value not in (low, high):
+            accepted = f"{low:g} or {high:g}"
+        elif not low <= value <= high:  # also refuses NaN
+            accepted = f"{low:g} to {high:g}"
+        else:
+            continue
+        raise InvalidStateError(
+            f"object parameter {name} is {value:g}; accepted: {accepted} (OBJECT_BOUNDS). "
+            f"Restore a state from get_state(), or draw tasks from ranges within the bounds"
+        )
 
 
 def colour_name(hue: float) -> str:
@@ -128,7 +178,11 @@ class ObjectWriter:
         geom's size and bounding volumes and the body's inertia; MuJoCo's derived constants
         (``mj_setConst``) are recomputed on a scratch ``MjData``, so the model equals one
         compiled with these values from the start.
+
+        Raises:
+            InvalidStateError: As ``check_objects``, before anything is written.
         """
+        check_objects(objects)
         p = dict(zip(OBJECT_PARAMS, objects, strict=True))
         model = self._model
         self._cube(*self._block, p["block_size"], p["block_mass"], p["block_hue"])

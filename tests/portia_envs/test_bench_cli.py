@@ -7,7 +7,9 @@ from typer.testing import CliRunner
 
 from portia_envs.bench_cli import parse_seeds
 from portia_envs.cli import app
+from portia_envs.harness.records import lock_run_directory
 from portia_envs.results import write_results
+from tests.portia_envs.harness.harness_runs import fake
 
 runner = CliRunner()
 
@@ -32,6 +34,16 @@ def test_seeds_take_numbers_ranges_and_lists():
         (["--seeds", "x"], "--seeds takes integers"),
         (["--budget-ms", "20"], "--budget-ms applies to --track realtime only"),
         (["--track", "realtime", "--clock", "sundial"], "unknown --clock 'sundial'"),
+        (["--track", "realtime", "--clock", "fixed:inf"], "unknown --clock 'fixed:inf'"),
+        (["--timeout-s", "inf"], "--timeout-s must be a finite number from 0.001 to 86400"),
+        (["--track", "realtime", "--budget-ms", "inf"], "--budget-ms must be a finite number"),
+        (["--agent-memory-mb", "10"], "--agent-memory-mb must be a finite number from 512"),
+        (["--agent-cpu-s", "nan"], "--agent-cpu-s must be a finite number from 1"),
+        (["--seeds", "0-999999999"], "--seeds names more than 10,000 seeds"),
+        (["--episodes", "1e9"], "Invalid value for '--episodes'"),
+        (["--episodes", "200000"], "episodes must be an integer from 1 to 100,000"),
+        (["--episodes", "90000", "--seeds", "0-20"], "at most 1,000,000 are accepted"),
+        (["--workers", "5000"], "workers must be an integer from 1 to 1024"),
     ],
 )
 def test_bench_refuses_bad_options_with_exit_code_2(tmp_path, options, message):
@@ -87,3 +99,40 @@ def test_any_list_of_distinct_seeds_parses_back(seeds):
 @given(st.integers(0, 1000), st.integers(0, 50))
 def test_a_range_of_seeds_is_every_seed_in_it(first, length):
     assert parse_seeds(f"{first}-{first + length}") == list(range(first, first + length + 1))
+
+
+def bench_args(out, agent="scripted", *options):
+    return ["bench", "--agent", agent, "--suite", "smoke-v0", "--out", str(out), *options]
+
+
+def test_an_agent_that_cannot_act_exits_4_before_anything_is_written(tmp_path):
+    result = runner.invoke(app, bench_args(tmp_path / "out", fake("Broken")))
+    assert result.exit_code == 4, result.output
+    assert "cannot act (preflight on reach-centre, one step)" in result.output
+    assert "RuntimeError: the agent broke on purpose" in result.output
+    assert "Traceback" not in result.output
+    assert "fake_agents.py" in result.output  # where the agent raised
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_episodes_are_listed_and_exit_5_unless_allowed(tmp_path):
+    result = runner.invoke(app, bench_args(tmp_path / "a", fake("Raising"), "--episodes", "2"))
+    assert result.exit_code == 5, result.output
+    assert (
+        "FAILED:" in result.output and "RuntimeError: the agent broke on purpose" in result.output
+    )
+    assert "--allow-failures" in result.output
+    assert (tmp_path / "a" / "results.json").exists()
+    allowed = runner.invoke(
+        app, bench_args(tmp_path / "b", fake("Raising"), "--episodes", "2", "--allow-failures")
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "FAILED:" in allowed.output
+
+
+def test_a_directory_in_use_by_a_run_is_refused(tmp_path):
+    with lock_run_directory(tmp_path):
+        result = runner.invoke(app, bench_args(tmp_path, "scripted", "--episodes", "1"))
+    assert result.exit_code == 3, result.output
+    assert "is in use by a run in progress (pid " in result.output
+    assert not (tmp_path / "episodes.jsonl").exists()

@@ -17,7 +17,7 @@ from portia_envs.datasets import (
 from portia_envs.datasets.collect import plan_episodes
 from portia_envs.errors import AgentSpecError, UnknownSuiteError
 from portia_envs.harness.episode import EpisodeRunner, RunConfig
-from portia_envs.harness.runner import plan_jobs
+from portia_envs.harness.runner import iter_jobs
 from portia_envs.suites import get_suite
 from tests.portia_envs.datasets.conftest import SCRIPTED_EPISODES
 
@@ -35,7 +35,7 @@ def test_episodes_go_round_robin_over_the_tasks_with_the_harness_reset_seeds():
     jobs = plan_episodes(SMOKE, "train", 5, seed=3)
     assert [job.task_id for job in jobs] == ["reach-centre", "push-centre"] * 2 + ["reach-centre"]
     assert [job.episode for job in jobs] == [0, 0, 1, 1, 2]
-    bench = {job.key: job.reset_seed for job in plan_jobs(SMOKE, episodes=3, seeds=[3])}
+    bench = {job.key: job.reset_seed for job in iter_jobs(SMOKE, episodes=3, seeds=[3])}
     assert [job.reset_seed for job in jobs] == [bench[job.key] for job in jobs]
     assert len({job.reset_seed for job in jobs}) == 5
     heldout = plan_episodes(SMOKE, "heldout", 2, seed=0)

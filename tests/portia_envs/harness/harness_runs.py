@@ -25,6 +25,7 @@ def config(
     budget_ms=None,
     clock=None,
     timeout_s=600.0,
+    **options,
 ):
     return RunConfig(
         suite=suite,
@@ -34,6 +35,7 @@ def config(
         budget_ms=budget_ms,
         clock=clock,
         timeout_s=timeout_s,
+        **options,
     )
 
 

@@ -8,6 +8,7 @@ from portia_envs.experts import ScriptedExpert
 from portia_envs.harness.agents import (
     BUILTIN_AGENTS,
     RandomAgent,
+    agent_hash,
     build_agent,
     describe_agent,
     resolve_spec,
@@ -78,14 +79,31 @@ def test_the_random_agent_is_reproducible_per_episode_seed(env):
     assert env.action_space.contains(first[0])
 
 
-def test_describe_names_the_agent_and_its_version():
+def test_describe_names_the_agent_its_version_and_content_hash():
     assert describe_agent("random") == {
         "spec": "random",
         "name": "random",
         "version": portia_envs.__version__,
+        "hash": agent_hash("random"),
     }
     assert describe_agent("scripted")["name"] == "ScriptedExpert"
-    assert describe_agent(fake("Slow")) == {"spec": fake("Slow"), "name": "Slow", "version": None}
+    slow = describe_agent(fake("Slow"))
+    assert (slow["name"], slow["version"]) == ("Slow", None)
+
+
+def test_the_agent_hash_covers_the_source_and_the_attribute_not_the_path(tmp_path):
+    first, second = tmp_path / "a" / "agent.py", tmp_path / "b" / "agent.py"
+    for file in (first, second):
+        file.parent.mkdir()
+        file.write_text("import sys\nsys.exit('never run')\ndef make_agent(env): ...\n")
+    assert agent_hash(str(first)) == agent_hash(str(second))  # found without running it
+    assert agent_hash(str(first)).startswith("sha256:") and len(agent_hash(str(first))) == 71
+    assert agent_hash(f"{first}:other") != agent_hash(str(first))
+    second.write_text(second.read_text() + "# changed\n")
+    assert agent_hash(str(first)) != agent_hash(str(second))
+    assert agent_hash("scripted") != agent_hash("random")
+    with pytest.raises(AgentSpecError, match="cannot find the source of module 'no_such_pkg.x'"):
+        agent_hash("no_such_pkg.x:make")
 
 
 def test_a_stable_baselines3_model_is_scored_through_its_predict(env, tmp_path):

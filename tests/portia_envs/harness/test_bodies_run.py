@@ -32,7 +32,7 @@ def test_other_agents_get_the_shared_spaces_of_every_body_of_the_suite():
     for job in JOBS:
         record = runner.run(job)
         assert record["status"] == "ok", record["error"]
-        env, _ = runner._built[job.task_id]
+        env = runner._tasks[job.task_id].env
         assert isinstance(env, MultiEmbodiment) and env.layout == layout
         assert env.body.name == SUITE.task(job.task_id).embodiment
     runner.close()
@@ -57,13 +57,17 @@ def test_a_bench_of_the_bodies_suite_scores_every_body_and_validates(tmp_path):
     validate_results(results)
 
 
-def test_a_factory_that_declares_native_spaces_acts_through_native_agent():
+@pytest.mark.parametrize("isolation", ["process", "in-process"])
+def test_a_factory_that_declares_native_spaces_gets_native_observations(isolation):
     from portia_envs.experts import ScriptedExpert
-    from wrappers.adapters import NativeAgent
 
     assert ScriptedExpert.acts_in_native_spaces
-    runner = EpisodeRunner(config("scripted", suite=SUITE.name))
-    runner.run(JOBS[0])
-    _, agent = runner._built[JOBS[0].task_id]
+    runner = EpisodeRunner(config("scripted", suite=SUITE.name, isolation=isolation))
+    job = next(j for j in JOBS if j.task_id.startswith("arm4"))
+    record = runner.run(job)
+    task = runner._tasks[job.task_id]
+    native_space, shared_space = task.agent_spaces(True)[1], task.agent_spaces(False)[1]
     runner.close()
-    assert isinstance(agent, NativeAgent) and isinstance(agent.agent, ScriptedExpert)
+    assert record["status"] == "ok" and record["success"], record["error"]
+    assert runner.link.native
+    assert native_space.shape == (5,) and shared_space.shape == (7,)

@@ -58,7 +58,7 @@ def test_a_failed_job_record_is_a_valid_record():
         ({"length": True}, r"'length' must be int, got True"),
         ({"return": "1"}, r"'return' must be float or int"),
         ({"error": 3}, r"'error' must be str or null"),
-        ({"status": "fine"}, r"status must be one of ok, error, timeout"),
+        ({"status": "fine"}, r"status must be one of ok, error, timeout, infrastructure"),
     ],
 )
 def test_records_of_the_wrong_types_are_refused(changes, message):
@@ -85,6 +85,26 @@ def test_an_episode_recorded_twice_or_a_missing_header_is_an_error(tmp_path):
     path.write_text(json.dumps(record()) + "\n")
     with pytest.raises(RecordsError, match="line 1: the first line must be the run header"):
         read_records(path)
-    path.write_text("")
-    with pytest.raises(RecordsError, match="is empty: it has no run header"):
-        read_records(path)
+    for torn in ("", '{"portia_run": {"suite": "smo'):  # empty, or cut within the header
+        path.write_text(torn)
+        with pytest.raises(
+            RecordsError,
+            match=r"has no run header: the run was stopped while it was starting.*Delete .* "
+            r"and run the command again without --resume",
+        ):
+            read_records(path)
+
+
+def test_a_rerun_replaces_an_infrastructure_failure_and_only_that(tmp_path):
+    path = tmp_path / RECORDS_NAME
+    lost = record(status="infrastructure", error="the worker process died", success=False)
+    again = record(**{"return": -3.0})
+    lines = [json.dumps({"portia_run": HEADER}), json.dumps(lost), json.dumps(again)]
+    path.write_text("\n".join(lines) + "\n")
+    _, records, _ = read_records(path)
+    assert records == [again]
+    path.write_text("\n".join(lines[:2]) + "\n")
+    _, records, _ = read_records(path)
+    assert records == [lost]
+    store = RecordStore.resume(tmp_path, HEADER)
+    assert store.records == [] and store.infrastructure_failures == []

@@ -180,20 +180,27 @@ def test_summary_table_generalization_gap(paused):
 
 
 def test_summary_table_latency(paused, realtime):
-    assert summary_table(paused).splitlines()[-1] == "latency: not measured (paused track)"
-    last = summary_table(realtime).splitlines()[-1]
-    assert "97%" in last and "20 ms budget" in last
-    assert "p50 10.0 ms" in last and "p95 25.0 ms" in last and "max 60.0 ms" in last
+    (line,) = _lines_with(summary_table(paused), "latency:")
+    assert line == "latency: not measured (paused track)"
+    (line,) = _lines_with(summary_table(realtime), "latency:")
+    assert "97%" in line and "20 ms budget" in line
+    assert "p50 10.0 ms" in line and "p95 25.0 ms" in line and "max 60.0 ms" in line
     none = copy.deepcopy(realtime)
     none["scores"]["latency"].update(decisions=0, within_budget=0, compliance=None)
-    assert summary_table(none).splitlines()[-1] == (
-        "latency: no decision was measured (every episode failed)"
-    )
+    (line,) = _lines_with(summary_table(none), "latency:")
+    assert line == "latency: no decision was measured (every episode failed)"
 
 
-def test_summary_table_counts_failed_episodes(realtime):
-    (row,) = _lines_with(summary_table(realtime), "push-near")
+def test_summary_table_counts_failed_episodes_and_ends_with_them(paused, realtime):
+    row, failure = _lines_with(summary_table(realtime), "push-near")
     assert re.search(r"\b4\s+1\b", row)  # 4 episodes, 1 failed
+    lines = summary_table(realtime).splitlines()
+    assert lines[-2:] == [
+        "FAILED: 1 of 12 episodes did not complete",
+        failure,
+    ]
+    assert failure.startswith("  push-near: 1 failed (error), first: RuntimeError: ")
+    assert "FAILED" not in summary_table(paused)
 
 
 def test_write_report_paused_writes_page_and_two_plots(paused, tmp_path):

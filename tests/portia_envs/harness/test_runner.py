@@ -8,6 +8,7 @@ import time
 import pytest
 
 from portia_envs.errors import RecordsError
+from portia_envs.harness.episode import agent_seed
 from portia_envs.harness.records import RECORDS_NAME
 from portia_envs.results import validate_results
 from portia_envs.suites import get_suite
@@ -49,11 +50,16 @@ def test_more_seeds_are_more_runs(tmp_path):
     assert results["scores"]["tasks"]["push-centre"]["episodes"] == 2
 
 
+def _bad(record):
+    """Whether the fake agents misbehave in this episode (on even agent seeds)."""
+    return agent_seed(record["reset_seed"]) % 2 == 0
+
+
 def test_an_agent_that_raises_fails_its_episodes_not_the_run(tmp_path):
     results = run(tmp_path, fake("Raising"), episodes=3)
     by_status = {}
     for record in results["episodes"]:
-        expected = "error" if record["reset_seed"] % 2 == 0 else "ok"
+        expected = "error" if _bad(record) else "ok"
         assert record["status"] == expected
         by_status.setdefault(expected, []).append(record)
     assert by_status["error"] and by_status["ok"]
@@ -62,17 +68,29 @@ def test_an_agent_that_raises_fails_its_episodes_not_the_run(tmp_path):
         assert not record["success"] and record["length"] == 0
     failed = sum(t["failed"] for t in results["scores"]["tasks"].values())
     assert failed == len(by_status["error"])
+    validate_results(results)
 
 
-def test_a_hanging_agent_times_out_and_a_crashing_one_is_recorded(tmp_path):
-    hanging = run(tmp_path / "hang", fake("Hanging"), episodes=2, timeout_s=3.0)
-    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=2)
+@pytest.mark.parametrize("isolation", ["process", "in-process"])
+def test_a_hanging_agent_times_out_and_a_crashing_one_is_recorded(tmp_path, isolation):
+    hanging = run(
+        tmp_path / "hang", fake("Hanging"), episodes=2, timeout_s=3.0, isolation=isolation
+    )
+    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=2, isolation=isolation)
+    crashed = {
+        "process": "the agent process exited with code 3 during the episode",
+        "in-process": "worker process died during the episode (exit code 3)",
+    }[isolation]
+    timed_out = {
+        "process": "the agent did not answer before the deadline",
+        "in-process": "ran past its timeout of 3 s",
+    }[isolation]
     for results, status, message in (
-        (hanging, "timeout", "ran past its timeout of 3 s"),
-        (crashing, "error", "worker process died during the episode (exit code 3)"),
+        (hanging, "timeout", timed_out),
+        (crashing, "error", crashed),
     ):
-        bad = [r for r in results["episodes"] if r["reset_seed"] % 2 == 0]
-        good = [r for r in results["episodes"] if r["reset_seed"] % 2 == 1]
+        bad = [r for r in results["episodes"] if _bad(r)]
+        good = [r for r in results["episodes"] if not _bad(r)]
         assert bad and good
         assert all(r["status"] == status and message in r["error"] for r in bad)
         assert all(r["status"] == "ok" and r["success"] for r in good)
@@ -202,3 +220,74 @@ def test_ctrl_c_stops_the_run_and_says_how_to_resume(tmp_path):
     assert "interrupted:" in stderr and "--resume" in stderr
     header, *records = (tmp_path / RECORDS_NAME).read_text().splitlines()
     assert records and all(json.loads(line)["status"] == "ok" for line in records)
+
+
+def _descendants(pid):
+    """The pids of every live process under ``pid`` (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _alive(pid):
+    try:
+        state = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_kill_9_of_the_run_leaves_no_worker_or_agent_process_behind(tmp_path):
+    process = _start_bench(tmp_path, "--workers", "2")
+    _wait_for_records(tmp_path / RECORDS_NAME, 1, process)
+    below = _descendants(process.pid)
+    commands = [open(f"/proc/{pid}/cmdline").read() for pid in below if _alive(pid)]
+    assert sum("agent_host" in command for command in commands) == 2  # an agent per worker
+    process.kill()
+    process.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in below):
+        time.sleep(0.1)
+    assert not [pid for pid in below if _alive(pid)]
+
+
+def test_a_worker_killed_from_outside_is_an_infrastructure_failure_rerun_on_resume(tmp_path):
+    out = tmp_path / "killed"
+    process = _start_bench(out)
+    _wait_for_records(out / RECORDS_NAME, 1, process)
+    worker = next(
+        pid
+        for pid in _descendants(process.pid)
+        if "spawn_main" in open(f"/proc/{pid}/cmdline").read()
+    )
+    os.kill(worker, signal.SIGKILL)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 6, stderr
+    assert "lost to infrastructure failures" in stderr and "--resume" in stderr
+    records = [json.loads(line) for line in (out / RECORDS_NAME).read_text().splitlines()[1:]]
+    lost = [r for r in records if r["status"] == "infrastructure"]
+    assert len(lost) == 1 and "worker process died" in lost[0]["error"]
+    assert not (out / "results.json").exists()
+
+    resumed = subprocess.run(
+        [*PORTIA, "bench", "--agent", fake("Slow"), "--suite", "smoke-v0", "--episodes", "3"]
+        + ["--out", str(out), "--resume"],
+        capture_output=True,
+        text=True,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    uninterrupted = run(tmp_path / "whole", fake("Slow"), episodes=3)
+    results = json.loads((out / "results.json").read_text())
+    assert comparable(results) == comparable(uninterrupted)

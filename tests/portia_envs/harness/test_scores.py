@@ -1,12 +1,24 @@
+import math
+
 import pytest
 
 from portia_envs.errors import RecordsError
-from portia_envs.harness.scores import compute_scores, latency_compliance, normalized_score
+from portia_envs.harness.scores import (
+    compute_scores,
+    episode_limit,
+    latency_compliance,
+    normalized_score,
+    scored_return,
+)
 from portia_envs.suites import get_suite
 from portia_envs.suites.reference import ReferenceTable
 from tests.portia_envs.harness.test_records import record
 
 SMOKE = get_suite("smoke-v0")
+# The worst any period can earn: minus the workspace box's diagonal (reach), 1.5 times
+# that for families with an approach term of weight 0.5 (push).
+DIAGONAL_M = math.dist((-1.5, -1.5, -0.75), (1.5, 1.5, 1.5))
+REACH_FLOOR, PUSH_FLOOR = -DIAGONAL_M, -1.5 * DIAGONAL_M
 # Random -100, teacher 0 on every task: a return R normalizes to 100 + R.
 TABLE = ReferenceTable(
     "smoke-v0",
@@ -31,7 +43,9 @@ def records(returns):
                         status="error",
                         error="boom",
                         success=False,
-                        **{"return": 0.0},
+                        length=100,
+                        periods=100,
+                        **{"return": -20.0},
                     )
                 )
             else:
@@ -42,7 +56,10 @@ def records(returns):
 
 
 def test_scores_worked_out_by_hand():
-    # Normalized: reach-centre 90, 80, 70; push-centre 50, 40, 0 (failed); held out 60, 60, 60.
+    # Normalized: reach-centre 90, 80, 70; push-centre 50, 40 and a failure after 100 of
+    # 150 periods with -20 earned: -20 + 50 periods at the floor; held out 60, 60, 60.
+    failed = 100 + (-20 + 50 * PUSH_FLOOR)
+    assert failed == pytest.approx(-280.17, abs=0.01)
     scores = compute_scores(
         SMOKE,
         records(
@@ -60,13 +77,15 @@ def test_scores_worked_out_by_hand():
     assert reach["mean_return"] == pytest.approx(-20.0)
     assert reach["success_rate"] == 0.0 and reach["failed"] == 0
     push = scores["tasks"]["push-centre"]
-    assert push["normalized"]["value"] == pytest.approx(30.0) and push["failed"] == 1
+    assert push["normalized"]["value"] == pytest.approx((50 + 40 + failed) / 3)
+    assert push["mean_return"] == pytest.approx((-50 - 60 + failed - 100) / 3)
+    assert push["failed"] == 1 and push["success_rate"] == 0.0
     train = scores["splits"]["train"]
-    # IQM of the 6 train scores: drop 0 and 90, mean of 40, 50, 70, 80 = 60.
+    # IQM of the 6 train scores: drop the failure and 90, mean of 40, 50, 70, 80 = 60.
     assert train["iqm"]["value"] == pytest.approx(60.0)
-    assert train["mean"]["value"] == pytest.approx(55.0)  # tasks 80 and 30
-    assert train["median"]["value"] == pytest.approx(55.0)
-    assert train["optimality_gap"]["value"] == pytest.approx(100 - 330 / 6)
+    assert train["mean"]["value"] == pytest.approx((80 + (90 + failed) / 3) / 2)
+    assert train["median"]["value"] == train["mean"]["value"]  # of two task means
+    assert train["optimality_gap"]["value"] == pytest.approx(100 - (330 + failed) / 6)
     heldout = scores["splits"]["heldout"]
     assert heldout["iqm"] == {
         "value": pytest.approx(60.0),
@@ -91,9 +110,37 @@ def test_scores_are_reproducible_and_do_not_depend_on_record_order():
     assert compute_scores(SMOKE, episodes, TABLE, reps=300, seed=1) != first
 
 
-def test_a_failed_episode_scores_zero():
+def test_a_failed_episode_earns_the_floor_for_every_period_it_did_not_play():
+    assert episode_limit() == 150
     failed = records({"reach-centre": [None], "push-centre": [-5], "reach-high-left": [-5]})[0]
-    assert normalized_score(failed, TABLE) == 0.0
+    assert scored_return(failed, SMOKE) == pytest.approx(-20 + 50 * REACH_FLOOR)
+    assert normalized_score(failed, SMOKE, TABLE) == pytest.approx(80 + 50 * REACH_FLOOR)
+    at_once = {**failed, "return": 0.0, "length": 0, "periods": 0}
+    assert scored_return(at_once, SMOKE) == pytest.approx(150 * REACH_FLOOR)
+    # A completed episode is scored by its own return, however long.
+    assert scored_return({**failed, "status": "ok"}, SMOKE) == -20.0
+
+
+@pytest.mark.parametrize("status", ["error", "timeout"])
+@pytest.mark.parametrize("periods", [0, 1, 75, 149])
+def test_failing_never_beats_any_honest_continuation(status, periods):
+    # An honest agent earns at least the floor per period from where the failure struck,
+    # and holding still earns more than that (here: the push task's hold-still average).
+    hold_still_per_period = -0.34
+    assert PUSH_FLOOR < hold_still_per_period
+    earned = -0.3 * periods
+    failed = record(
+        task_id="push-centre",
+        family="push",
+        status=status,
+        error="x",
+        success=False,
+        length=periods,
+        periods=periods,
+        **{"return": earned},
+    )
+    honest = earned + (150 - periods) * hold_still_per_period
+    assert scored_return(failed, SMOKE) < honest
 
 
 def test_incomplete_or_misaligned_runs_are_refused():
