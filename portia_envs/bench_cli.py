@@ -79,7 +79,7 @@ def parse_seeds(text: str) -> list[int]:
         ValueError: If it is none of these, names a seed twice or more than
             ``MAX_SEEDS`` seeds, or a range runs backwards.
     """
-    from portia_envs.harness.runner import MAX_SEEDS
+    from portia_envs.results import MAX_SEEDS
 
     seeds: list[int] = []
     for part in text.split(","):

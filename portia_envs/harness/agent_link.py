@@ -25,8 +25,6 @@ from wrappers.errors import ThinkBudgetExceededError
 from wrappers.multi_embodiment import MultiEmbodiment
 from wrappers.time_pause import TimePause
 
-ISOLATION_MODES = ("process", "in-process")
-
 
 @dataclass
 class TaskEnv:

@@ -24,7 +24,6 @@ import gymnasium
 import numpy as np
 
 from portia_envs.harness.agent_link import (
-    ISOLATION_MODES,
     InProcessLink,
     ProcessLink,
     TaskEnv,
@@ -32,6 +31,7 @@ from portia_envs.harness.agent_link import (
 )
 from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB, AgentFailure
 from portia_envs.harness.agents import build_agent, load_factory
+from portia_envs.results import ISOLATIONS
 from portia_envs.suites import get_suite
 from wrappers.adapters import Agent, NativeAgent
 from wrappers.clocks import Clock, FixedLatency, WallClock
@@ -86,9 +86,9 @@ class RunConfig:
     agent_cpu_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.isolation not in ISOLATION_MODES:
+        if self.isolation not in ISOLATIONS:
             raise ValueError(
-                f"unknown isolation {self.isolation!r}; accepted: {', '.join(ISOLATION_MODES)}"
+                f"unknown isolation {self.isolation!r}; accepted: {', '.join(ISOLATIONS)}"
             )
 
     def make_link(self) -> ProcessLink | InProcessLink:

@@ -24,17 +24,23 @@ from portia_envs.harness.agents import agent_hash, describe_agent
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
 from portia_envs.harness.records import RecordStore, lock_run_directory
 from portia_envs.harness.scores import compute_scores
-from portia_envs.results import SCHEMA_VERSION, build_results, write_results
+from portia_envs.results import (
+    MAX_EPISODE_RECORDS,
+    MAX_EPISODES,
+    MAX_SEEDS,
+    SCHEMA_VERSION,
+    build_results,
+    write_results,
+)
 from portia_envs.suites import SPLITS, Suite, get_suite
 from portia_envs.suites.reference import load_reference
 
 BACKENDS = ("local", "ray")
 RESULTS_NAME = "results.json"
-# Bounds on a run's size, checked before anything is written: the header and the results
-# file list every seed, and the results hold every episode.
-MAX_EPISODES_PER_SEED = 100_000
-MAX_SEEDS = 10_000
-MAX_RUN_EPISODES = 1_000_000
+# Bounds on a run's size, checked before anything is written: those of the results file it
+# will write, which lists every seed and holds every episode.
+MAX_EPISODES_PER_SEED = MAX_EPISODES
+MAX_RUN_EPISODES = MAX_EPISODE_RECORDS
 MAX_WORKERS = 1024
 # The episode index of the preflight's one step: an episode of the run's first task and
 # seed that no run plays, so the preflight never looks ahead at a scored episode.

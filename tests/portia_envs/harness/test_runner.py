@@ -71,23 +71,16 @@ def test_an_agent_that_raises_fails_its_episodes_not_the_run(tmp_path):
     validate_results(results)
 
 
-@pytest.mark.parametrize("isolation", ["process", "in-process"])
-def test_a_hanging_agent_times_out_and_a_crashing_one_is_recorded(tmp_path, isolation):
-    hanging = run(
-        tmp_path / "hang", fake("Hanging"), episodes=2, timeout_s=3.0, isolation=isolation
+def test_a_hanging_agent_times_out_and_a_crashing_one_is_recorded(tmp_path):
+    hanging = run(tmp_path / "hang", fake("Hanging"), episodes=2, timeout_s=3.0)
+    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=2)
+    crashed_in_worker = run(
+        tmp_path / "in-worker", fake("Crashing"), episodes=2, isolation="in-process"
     )
-    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=2, isolation=isolation)
-    crashed = {
-        "process": "the agent process exited with code 3 during the episode",
-        "in-process": "worker process died during the episode (exit code 3)",
-    }[isolation]
-    timed_out = {
-        "process": "the agent did not answer before the deadline",
-        "in-process": "ran past its timeout of 3 s",
-    }[isolation]
     for results, status, message in (
-        (hanging, "timeout", timed_out),
-        (crashing, "error", crashed),
+        (hanging, "timeout", "the agent did not answer before the deadline"),
+        (crashing, "error", "the agent process exited with code 3 during the episode"),
+        (crashed_in_worker, "error", "worker process died during the episode (exit code 3)"),
     ):
         bad = [r for r in results["episodes"] if _bad(r)]
         good = [r for r in results["episodes"] if not _bad(r)]
@@ -165,7 +158,7 @@ def test_a_cut_off_last_line_is_dropped_and_its_episode_run_again(tmp_path, smok
 
 def _start_bench(out_dir, *options):
     command = [*PORTIA, "bench", "--agent", fake("Slow"), "--suite", "smoke-v0"]
-    command += ["--episodes", "3", "--out", str(out_dir), *options]
+    command += ["--out", str(out_dir), *(options or ("--episodes", "3"))]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -265,7 +258,7 @@ def test_kill_9_of_the_run_leaves_no_worker_or_agent_process_behind(tmp_path):
 
 def test_a_worker_killed_from_outside_is_an_infrastructure_failure_rerun_on_resume(tmp_path):
     out = tmp_path / "killed"
-    process = _start_bench(out)
+    process = _start_bench(out, "--episodes", "2")
     _wait_for_records(out / RECORDS_NAME, 1, process)
     worker = next(
         pid
@@ -282,12 +275,12 @@ def test_a_worker_killed_from_outside_is_an_infrastructure_failure_rerun_on_resu
     assert not (out / "results.json").exists()
 
     resumed = subprocess.run(
-        [*PORTIA, "bench", "--agent", fake("Slow"), "--suite", "smoke-v0", "--episodes", "3"]
+        [*PORTIA, "bench", "--agent", fake("Slow"), "--suite", "smoke-v0", "--episodes", "2"]
         + ["--out", str(out), "--resume"],
         capture_output=True,
         text=True,
     )
     assert resumed.returncode == 0, resumed.stderr
-    uninterrupted = run(tmp_path / "whole", fake("Slow"), episodes=3)
+    uninterrupted = run(tmp_path / "whole", fake("Slow"), episodes=2)
     results = json.loads((out / "results.json").read_text())
     assert comparable(results) == comparable(uninterrupted)
