@@ -13,10 +13,12 @@ import os
 import time
 
 import gymnasium
+import numpy as np
 import pytest
 
 from portia_envs.harness.agents import build_agent
 from portia_envs.harness.local import run_local
+from portia_envs.harness.protocol import Channel
 from portia_envs.harness.runner import iter_jobs
 from portia_envs.suites import get_suite
 from tests.portia_envs.harness.harness_runs import config
@@ -102,7 +104,50 @@ def test_the_agent_in_its_own_process_costs_little(benchmark, measuring):
     benchmark.extra_info["isolation_cost"] = cost
     print(
         f"\nagent in its own process on smoke-v0 (scripted): {1e3 / isolated:.1f} ms per "
-        f"episode, in the worker {1e3 / in_worker:.1f} ms: {cost:.3f}x"
+        f"episode, in the worker {1e3 / in_worker:.1f} ms: {cost:.3f}x; per decision: a pipe "
+        f"round trip between two processes {1e6 * _pipe_round_trip_s():.0f} us, encoding and "
+        f"decoding an observation and an action {1e6 * _codec_round_trip_s():.0f} us"
     )
     if measuring:
         assert cost <= MAX_ISOLATION_COST
+
+
+def _pipe_round_trip_s(rounds=20_000):
+    """Seconds for 4 bytes to go to a forked process and back through pipes: the floor."""
+    to_child, from_parent = os.pipe()
+    to_parent, from_child = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        for _ in range(rounds):
+            os.read(to_child, 4)
+            os.write(from_child, b"pong")
+        os._exit(0)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        os.write(from_parent, b"ping")
+        os.read(to_parent, 4)
+    elapsed = time.perf_counter() - started
+    os.waitpid(pid, 0)
+    for fd in (to_child, from_parent, to_parent, from_child):
+        os.close(fd)
+    return elapsed / rounds
+
+
+def _codec_round_trip_s(rounds=20_000):
+    """Seconds to send and receive one act and one action message, in one process."""
+    env = gymnasium.make("Portia/Arm-v0", suite="smoke-v0", task="push-centre")
+    observation, _ = env.reset(seed=0)
+    act = {"type": "act", "observation": observation}
+    action = {"type": "action", "action": np.zeros(7, np.float32)}
+    read_fd, write_fd = os.pipe()
+    channel = Channel(read_fd, write_fd)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        channel.send(act)
+        channel.receive(time.monotonic() + 1)
+        channel.send(action)
+        channel.receive(time.monotonic() + 1)
+    elapsed = time.perf_counter() - started
+    os.close(read_fd)
+    os.close(write_fd)
+    return elapsed / rounds
