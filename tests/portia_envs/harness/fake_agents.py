@@ -120,8 +120,8 @@ def make_hold_still(env):
     return lambda observation: hold
 
 
-class SetStateCheat:
-    """Holds still, and moves the goal onto what must reach it through ``set_state``."""
+class _Holding:
+    """Plays ``make_hold_still``'s actions; subclasses add what they try on the side."""
 
     def __init__(self, env):
         self.env = env
@@ -129,6 +129,13 @@ class SetStateCheat:
 
     def reset(self):
         pass
+
+    def act(self, observation):
+        return self.hold
+
+
+class SetStateCheat(_Holding):
+    """Holds still, and moves the goal onto what must reach it through ``set_state``."""
 
     def act(self, observation):
         base = self.env.unwrapped
@@ -142,7 +149,7 @@ class SetStateCheat:
         return self.hold
 
 
-class RunnerPatch:
+class RunnerPatch(_Holding):
     """Holds still, and patches the harness so that every record says success and return 0."""
 
     def __init__(self, env):
@@ -154,26 +161,17 @@ class RunnerPatch:
             return {**original(tally, job, realtime=realtime), "return": 0.0, "success": True}
 
         episode.Tally.record = forged
-        self.hold = _hold_action(env)
-
-    def reset(self):
-        pass
-
-    def act(self, observation):
-        return self.hold
+        super().__init__(env)
 
 
-class ClockPatch:
+class ClockPatch(_Holding):
     """Takes 30 ms per decision, and patches the wall clock to say it took 1 ms."""
 
     def __init__(self, env):
         from wrappers import clocks
 
         clocks.WallClock.latency_s = lambda clock: 0.001
-        self.hold = _hold_action(env)
-
-    def reset(self):
-        pass
+        super().__init__(env)
 
     def act(self, observation):
         time.sleep(0.03)
@@ -198,15 +196,8 @@ class HiddenRollout:
         return plans[int(np.argmax(future["reward"].sum(axis=1))), 0].astype(np.float32)
 
 
-class ImaginingHold:
+class ImaginingHold(_Holding):
     """Holds still, imagining 4 plans of 5 periods through ``imagine`` at every decision."""
-
-    def __init__(self, env):
-        self.env = env
-        self.hold = _hold_action(env)
-
-    def reset(self):
-        pass
 
     def act(self, observation):
         future = self.env.imagine(np.broadcast_to(self.hold, (4, 5, *self.hold.shape)))
