@@ -133,3 +133,13 @@ def test_limits_and_bad_actions_fail_the_episode_with_a_curated_reason(
         assert not record["success"]
     assert after["status"] == "ok", after["error"]  # a new agent process takes over
     assert np.isfinite(after["return"])
+
+
+@pytest.mark.slow
+def test_the_teacher_plays_the_same_episodes_through_the_protocol(tmp_path):
+    isolated = run(tmp_path / "process", "teacher", episodes=1)
+    in_worker = run(tmp_path / "worker", "teacher", episodes=1, isolation="in-process")
+    for first, second in zip(isolated["episodes"], in_worker["episodes"], strict=True):
+        assert {key for key in first if first[key] != second[key]} <= {"think_s"}  # wall time
+        assert first["think_steps"] > 0
+    assert isolated["scores"] == in_worker["scores"]
