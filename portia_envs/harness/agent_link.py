@@ -106,12 +106,22 @@ class ProcessLink:
         memory_mb: The agent process's memory limit, MiB.
         cpu_s: CPU seconds the agent may use per episode.
         run: What the ``hello`` tells the agent of the run (suite, track, budget).
+        command: The program that speaks the protocol; None: the Python host of ``spec``.
     """
 
     isolation = "process"
 
-    def __init__(self, spec: str, *, memory_mb: int, cpu_s: float, run: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        spec: str,
+        *,
+        memory_mb: int,
+        cpu_s: float,
+        run: dict[str, Any],
+        command: list[str] | None = None,
+    ) -> None:
         self.spec, self.memory_mb, self.cpu_s, self.run = spec, memory_mb, cpu_s, run
+        self.command = python_agent_command(spec) if command is None else command
         self._process: AgentProcess | None = None
         self._task: str | None = None
         self.native = False
@@ -119,9 +129,7 @@ class ProcessLink:
     def start(self) -> dict[str, Any]:
         """Start the agent process (if it is not running) and return its ``hello``."""
         if self._process is None:
-            process = AgentProcess(
-                python_agent_command(self.spec), memory_mb=self.memory_mb, cpu_s=self.cpu_s
-            )
+            process = AgentProcess(self.command, memory_mb=self.memory_mb, cpu_s=self.cpu_s)
             try:
                 process.handshake(self.run)
             except AgentFailure:

@@ -1,6 +1,8 @@
 import json
 import os
+import shutil
 import struct
+from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -8,6 +10,8 @@ import pytest
 from gymnasium import spaces
 
 import portia_envs  # noqa: F401  (registers the ids)
+from portia_envs.harness.agent_link import ProcessLink
+from portia_envs.harness.episode import EpisodeJob, EpisodeRunner
 from portia_envs.harness.protocol import (
     MAX_HEADER_BYTES,
     Channel,
@@ -20,6 +24,7 @@ from portia_envs.harness.protocol import (
     space_to_json,
     unpack,
 )
+from tests.portia_envs.harness.harness_runs import config
 
 
 def frames(*messages, binary=True):
@@ -141,3 +146,26 @@ def test_a_receive_waits_no_longer_than_its_deadline_and_a_closed_peer_is_named(
     os.close(read_fd)
     with pytest.raises(PeerClosedError, match="cannot send 'ping'"):
         channel.send({"type": "ping"})
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="the example agent is JavaScript")
+def test_the_documented_node_agent_plays_an_episode(tmp_path):
+    text = (Path(__file__).parents[3] / "docs" / "protocol.md").read_text()
+    script = tmp_path / "agent.js"
+    script.write_text(text.split("```js\n")[1].split("```")[0])
+    runner = EpisodeRunner(config("scripted"))
+    runner.link = ProcessLink(
+        "node agent",
+        memory_mb=4096,
+        cpu_s=60.0,
+        run={"suite": "smoke-v0", "track": "paused", "budget_ms": None},
+        command=["node", str(script)],
+    )
+    try:
+        record = runner.run(EpisodeJob("reach-centre", "train", "reach", 0, 0))
+        hello = runner.link.start()
+    finally:
+        runner.close()
+    assert record["status"] == "ok", record["error"]
+    assert record["length"] == 150 and np.isfinite(record["return"])
+    assert hello["agent"] == {"name": "mid", "version": "1"}
