@@ -74,6 +74,9 @@ class TaskEnv:
 def checked_action(action: Any, space: gymnasium.Space) -> np.ndarray:
     """Return an agent's action as an array of the action space's shape and dtype.
 
+    An action with extra axes of size 1 (a batch of one, ``(1, 7)`` for ``(7,)``) is
+    reshaped, as policies exported with a batch axis return it; any other shape is refused.
+
     Raises:
         AgentFailure: If it is not numeric, has another shape, or holds NaN or infinity.
     """
@@ -252,5 +255,5 @@ def _imagine(task: TaskEnv, plans: Any) -> dict[str, Any]:
     """
     try:
         return task.paused.imagine(as_array(plans, "the plans"))
-    except (ProtocolError, ValueError, ThinkBudgetExceededError) as error:
+    except (ValueError, ThinkBudgetExceededError) as error:  # ProtocolError is a ValueError
         raise PortiaError(str(error)) from None
