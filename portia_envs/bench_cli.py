@@ -39,7 +39,7 @@ from portia_envs.errors import (
     ResultsError,
     UnknownSuiteError,
 )
-from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB
+from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB, DEFAULT_AGENT_THREADS
 
 DEFAULT_BUDGET_MS = 20.0
 DEFAULT_TIMEOUT_S = 600.0
@@ -47,6 +47,8 @@ DEFAULT_TIMEOUT_S = 600.0
 MAX_BUDGET_MS = 60_000.0
 MAX_TIMEOUT_S = 86_400.0
 MAX_AGENT_MEMORY_MB = 1 << 20
+# Threads an agent process may be given at most.
+MAX_AGENT_THREADS = 256
 # The smallest memory limit an agent process can start Python in, MiB.
 MIN_AGENT_MEMORY_MB = 512
 
@@ -154,6 +156,13 @@ def bench(
         float | None,
         typer.Option(help="CPU seconds the agent process may use per episode; unset: --timeout-s."),
     ] = None,
+    agent_threads: Annotated[
+        int,
+        typer.Option(
+            help="Threads the agent process computes with (onnxruntime intra-op, torch); "
+            "one keeps latency independent of the number of workers."
+        ),
+    ] = DEFAULT_AGENT_THREADS,
     allow_failures: Annotated[
         bool, typer.Option(help="Exit 0 even if some episodes failed (they still score as failed).")
     ] = False,
@@ -203,6 +212,7 @@ def bench(
         ("--timeout-s", timeout_s, 0.001, MAX_TIMEOUT_S),
         ("--agent-memory-mb", agent_memory_mb, MIN_AGENT_MEMORY_MB, MAX_AGENT_MEMORY_MB),
         ("--agent-cpu-s", agent_cpu_s, 1.0, MAX_TIMEOUT_S),
+        ("--agent-threads", agent_threads, 1, MAX_AGENT_THREADS),
     ):
         if value is not None and not (math.isfinite(value) and low <= value <= high):
             message = f"{name} must be a finite number from {low:g} to {high:g}, got {value}"
@@ -222,6 +232,7 @@ def bench(
         isolation=isolation.value,
         agent_memory_mb=agent_memory_mb,
         agent_cpu_s=agent_cpu_s,
+        agent_threads=agent_threads,
     )
     progress = episode_progress("failed")
     bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)

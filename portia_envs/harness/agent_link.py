@@ -18,7 +18,12 @@ import gymnasium
 import numpy as np
 
 from portia_envs.errors import PortiaError
-from portia_envs.harness.agent_process import AgentFailure, AgentProcess, python_agent_command
+from portia_envs.harness.agent_process import (
+    DEFAULT_AGENT_THREADS,
+    AgentFailure,
+    AgentProcess,
+    python_agent_command,
+)
 from portia_envs.harness.protocol import ProtocolError, as_array, space_to_json
 from wrappers.adapters import Agent, reset_agent
 from wrappers.errors import ThinkBudgetExceededError
@@ -110,6 +115,7 @@ class ProcessLink:
         cpu_s: CPU seconds the agent may use per episode.
         run: What the ``hello`` tells the agent of the run (suite, track, budget).
         command: The program that speaks the protocol; None: the Python host of ``spec``.
+        threads: Threads the agent may compute with (``AgentProcess``).
     """
 
     isolation = "process"
@@ -122,8 +128,10 @@ class ProcessLink:
         cpu_s: float,
         run: dict[str, Any],
         command: list[str] | None = None,
+        threads: int = DEFAULT_AGENT_THREADS,
     ) -> None:
         self.spec, self.memory_mb, self.cpu_s, self.run = spec, memory_mb, cpu_s, run
+        self.threads = threads
         self.command = python_agent_command(spec) if command is None else command
         self._process: AgentProcess | None = None
         self._task: str | None = None
@@ -132,7 +140,9 @@ class ProcessLink:
     def start(self) -> dict[str, Any]:
         """Start the agent process (if it is not running) and return its ``hello``."""
         if self._process is None:
-            process = AgentProcess(self.command, memory_mb=self.memory_mb, cpu_s=self.cpu_s)
+            process = AgentProcess(
+                self.command, memory_mb=self.memory_mb, cpu_s=self.cpu_s, threads=self.threads
+            )
             try:
                 process.handshake(self.run)
             except AgentFailure:

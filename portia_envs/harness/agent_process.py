@@ -36,6 +36,11 @@ from portia_envs.harness.protocol import (
 # The memory an agent process may map, MiB, unless --agent-memory-mb says otherwise: room
 # for torch and a mid-sized model, well under a 2-core, 24 GB machine's memory per worker.
 DEFAULT_AGENT_MEMORY_MB = 4096
+# Threads an agent computes with unless --agent-threads says otherwise: one, so that a
+# decision's latency does not depend on how many workers share the machine's cores.
+DEFAULT_AGENT_THREADS = 1
+# The environment variable that tells an agent process its number of threads.
+THREADS_VARIABLE = "PORTIA_AGENT_THREADS"
 # Seconds the agent has to start and say hello (imports included).
 START_TIMEOUT_S = 120.0
 # Seconds a closed agent gets to exit before it is killed.
@@ -82,9 +87,18 @@ class AgentProcess:
         command: The program and its arguments (``python_agent_command(spec)``).
         memory_mb: The address-space limit of the process, MiB.
         cpu_s: CPU seconds the agent may use per episode (all its threads together).
+        threads: Threads it may compute with: ``PORTIA_AGENT_THREADS`` (read by the
+            Python host's model agents) and ``OMP_NUM_THREADS`` in its environment.
     """
 
-    def __init__(self, command: list[str], *, memory_mb: int, cpu_s: float) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        memory_mb: int,
+        cpu_s: float,
+        threads: int = DEFAULT_AGENT_THREADS,
+    ) -> None:
         self.command, self.memory_mb, self.cpu_s = command, memory_mb, cpu_s
         self._log = tempfile.NamedTemporaryFile(prefix="portia-agent-", suffix=".log")
         limit = memory_mb * 1024 * 1024
@@ -93,6 +107,7 @@ class AgentProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._log,
+            env={**os.environ, THREADS_VARIABLE: str(threads), "OMP_NUM_THREADS": str(threads)},
             start_new_session=True,  # its own process group: killed as one
             preexec_fn=lambda: _limit_child(limit),
         )

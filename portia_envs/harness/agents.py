@@ -7,7 +7,12 @@ A spec is one of:
   teacher, ``baselines.teacher.make_teacher``; needs the ``baselines`` package);
 - ``module:attribute``, such as ``my_agents.reach:make_agent``;
 - a Python file, ``path/to/agent.py:attribute``, or ``path/to/agent.py`` for its
-  ``make_agent``.
+  ``make_agent``;
+- a model file, ``path/to/policy.onnx`` (ONNX), ``.pt``/``.ts`` (TorchScript, or a Portia
+  BC, DT or PPO checkpoint) or ``.zip`` (Stable-Baselines3), told apart by the file's own
+  contents (``harness.model_agents``);
+- ``exec:COMMAND ARGS``: a program in any language that speaks the agent protocol
+  (``docs/protocol.md``) on its standard input and output, started once per worker.
 
 The attribute is an agent factory, called with the env the agent will act in (a
 ``TimePause`` around the task's env, so a planner may imagine) and returning anything
@@ -26,6 +31,8 @@ import importlib
 import importlib.metadata
 import importlib.util
 import inspect
+import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -44,6 +51,10 @@ BUILTIN_AGENTS: dict[str, str] = {
 }
 # The factory a file spec names when it names none.
 DEFAULT_FILE_ATTRIBUTE = "make_agent"
+# What starts a spec naming a program that speaks the protocol itself.
+EXEC_PREFIX = "exec:"
+# File suffixes of model files that are agent specs by themselves (``harness.model_agents``).
+MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".ts", ".zip")
 
 
 class RandomAgent:
@@ -81,6 +92,13 @@ def resolve_spec(spec: str) -> str:
         raise AgentSpecError(f"an agent spec must be a non-empty string, got {spec!r}")
     if spec in BUILTIN_AGENTS:
         return BUILTIN_AGENTS[spec]
+    if is_exec_spec(spec):
+        return EXEC_PREFIX + shlex.join(exec_command(spec))
+    if is_model_spec(spec):
+        model = Path(spec).expanduser().resolve()
+        if not model.is_file():
+            raise AgentSpecError(f"model file {spec!r} does not exist")
+        return str(model)
     path, _, attribute = spec.partition(":") if ":" in spec else (spec, "", "")
     if path.endswith(".py"):
         file = Path(path).expanduser().resolve()
@@ -90,7 +108,8 @@ def resolve_spec(spec: str) -> str:
     if not attribute:
         raise AgentSpecError(
             f"unknown agent {spec!r}{did_you_mean(spec, BUILTIN_AGENTS)}; accepted: a built-in "
-            f"name ({', '.join(BUILTIN_AGENTS)}), module:attribute, or path/to/file.py[:attribute]"
+            f"name ({', '.join(BUILTIN_AGENTS)}), module:attribute, path/to/file.py[:attribute], a "
+            f"model file ({', '.join(MODEL_SUFFIXES)}) or exec:COMMAND"
         )
     return spec
 
@@ -102,6 +121,15 @@ def load_factory(spec: str) -> Callable[[gymnasium.Env], Any] | Agent:
         AgentSpecError: If the module, file or attribute cannot be loaded.
     """
     resolved = resolve_spec(spec)
+    if is_exec_spec(resolved):
+        raise AgentSpecError(
+            f"agent {spec!r} is a program of its own: it runs only in its own process "
+            f"(portia bench with the default --isolation process)"
+        )
+    if is_model_spec(resolved):
+        from portia_envs.harness.model_agents import model_factory
+
+        return model_factory(Path(resolved))
     location, _, attribute = resolved.rpartition(":")
     if location.endswith(".py"):
         module = _import_file(Path(location), spec)
@@ -182,7 +210,9 @@ def agent_name_and_version(target: Any) -> tuple[str, str | None]:
 def agent_hash(spec: str) -> str:
     """Return ``sha256:HEX`` of what the spec names and its source, found without importing.
 
-    The source is the file a file spec names, or the file of the module a
+    A model file's hash is the sha256 of its bytes (what ``sha256sum`` prints). A program's
+    (``exec:``) covers the command line, the program's file and every argument that names a
+    file. Otherwise the source is the file a file spec names, or the file of the module a
     ``module:attribute`` spec names (for a package, its ``__init__.py``), located without
     running any of its code. What the module imports in turn is not
     covered: the hash tells two agent files apart, it does not pin an environment.
@@ -190,7 +220,12 @@ def agent_hash(spec: str) -> str:
     Raises:
         AgentSpecError: If the spec is malformed or its file cannot be found.
     """
-    location, _, attribute = resolve_spec(spec).rpartition(":")
+    resolved = resolve_spec(spec)
+    if is_model_spec(resolved):
+        return f"sha256:{hashlib.sha256(Path(resolved).read_bytes()).hexdigest()}"
+    if is_exec_spec(resolved):
+        return _command_hash(exec_command(resolved))
+    location, _, attribute = resolved.rpartition(":")
     if location.endswith(".py"):
         file, named = Path(location), attribute  # where the file lies does not matter
     else:
@@ -198,6 +233,50 @@ def agent_hash(spec: str) -> str:
     digest = hashlib.sha256(named.encode())
     digest.update(b"\0")
     digest.update(file.read_bytes())
+    return f"sha256:{digest.hexdigest()}"
+
+
+def is_exec_spec(spec: str) -> bool:
+    """Whether ``spec`` names a program that speaks the protocol (``exec:COMMAND ARGS``)."""
+    return spec.startswith(EXEC_PREFIX)
+
+
+def is_model_spec(spec: str) -> bool:
+    """Whether ``spec`` names a model file (by its suffix; its contents say which kind)."""
+    return not is_exec_spec(spec) and Path(spec).suffix.lower() in MODEL_SUFFIXES
+
+
+def exec_command(spec: str) -> list[str]:
+    """Return the program and arguments of an ``exec:`` spec, split as a shell would.
+
+    Raises:
+        AgentSpecError: If the command is empty, cannot be split, or its program is neither
+            on ``PATH`` nor an executable file.
+    """
+    try:
+        command = shlex.split(spec.removeprefix(EXEC_PREFIX))
+    except ValueError as error:
+        raise AgentSpecError(f"cannot split the command of agent {spec!r}: {error}") from None
+    if not command:
+        raise AgentSpecError(
+            f"agent {spec!r} names no program; accepted: exec:COMMAND ARGS, such as "
+            f'"exec:node agent.js"'
+        )
+    if shutil.which(command[0]) is None:
+        raise AgentSpecError(
+            f"agent {spec!r}: program {command[0]!r} is neither on PATH nor an executable file"
+        )
+    return command
+
+
+def _command_hash(command: list[str]) -> str:
+    """Return ``sha256:HEX`` of a command line, its program's file and its file arguments."""
+    digest = hashlib.sha256(shlex.join(command).encode())
+    program = shutil.which(command[0])
+    for item in [program, *command[1:]]:
+        if item and Path(item).is_file():
+            digest.update(b"\0")
+            digest.update(Path(item).read_bytes())
     return f"sha256:{digest.hexdigest()}"
 
 

@@ -29,8 +29,12 @@ from portia_envs.harness.agent_link import (
     TaskEnv,
     checked_action,
 )
-from portia_envs.harness.agent_process import DEFAULT_AGENT_MEMORY_MB, AgentFailure
-from portia_envs.harness.agents import build_agent, load_factory
+from portia_envs.harness.agent_process import (
+    DEFAULT_AGENT_MEMORY_MB,
+    DEFAULT_AGENT_THREADS,
+    AgentFailure,
+)
+from portia_envs.harness.agents import build_agent, exec_command, is_exec_spec, load_factory
 from portia_envs.results import ISOLATIONS
 from portia_envs.suites import get_suite
 from wrappers.adapters import Agent, NativeAgent
@@ -72,6 +76,9 @@ class RunConfig:
             ``"in-process"`` (built in the worker; for debugging).
         agent_memory_mb: The agent process's memory limit, MiB.
         agent_cpu_s: CPU seconds the agent process may use per episode; None: ``timeout_s``.
+        agent_threads: Threads the agent process may compute with (onnxruntime's intra-op
+            threads, torch's threads; ``PORTIA_AGENT_THREADS`` and ``OMP_NUM_THREADS`` in
+            its environment).
     """
 
     suite: str
@@ -84,11 +91,17 @@ class RunConfig:
     isolation: str = "process"
     agent_memory_mb: int = DEFAULT_AGENT_MEMORY_MB
     agent_cpu_s: float | None = None
+    agent_threads: int = DEFAULT_AGENT_THREADS
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATIONS:
             raise ValueError(
                 f"unknown isolation {self.isolation!r}; accepted: {', '.join(ISOLATIONS)}"
+            )
+        if self.isolation == "in-process" and is_exec_spec(self.agent):
+            raise ValueError(
+                f"agent {self.agent!r} is a program of its own; it runs only with "
+                f"isolation 'process'"
             )
 
     def make_link(self) -> ProcessLink | InProcessLink:
@@ -100,6 +113,8 @@ class RunConfig:
             memory_mb=self.agent_memory_mb,
             cpu_s=self.timeout_s if self.agent_cpu_s is None else self.agent_cpu_s,
             run={"suite": self.suite, "track": self.track, "budget_ms": self.budget_ms},
+            command=exec_command(self.agent) if is_exec_spec(self.agent) else None,
+            threads=self.agent_threads,
         )
 
     def make_clock(self) -> Clock:

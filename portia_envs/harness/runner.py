@@ -105,6 +105,7 @@ def run_header(config: RunConfig, episodes: int, seeds: Sequence[int]) -> dict[s
         "isolation": config.isolation,
         "agent_memory_mb": config.agent_memory_mb,
         "agent_cpu_s": config.agent_cpu_s,
+        "agent_threads": config.agent_threads,
         "episodes": episodes,
         "seeds": list(seeds),
     }
