@@ -68,7 +68,8 @@ TASK_KEY = "task"
 STATE_CLIP = 10.0
 # A state dimension whose standard deviation in the dataset is below this is only centred.
 MIN_STD = 1e-6
-# The version of the file ``DTPolicy.save`` writes.
+# What the file ``DTPolicy.save`` writes is, and its version.
+FILE_FORMAT = "portia-dt"
 FORMAT_VERSION = 1
 
 
@@ -211,7 +212,8 @@ def attention_mask(valid: torch.Tensor) -> torch.Tensor:
     tokens = valid.repeat_interleave(3, dim=1)  # (B, 3K): each step's R, s and a
     n = tokens.shape[1]
     allowed = causal_mask(n).to(valid.device) & tokens[:, None, :]
-    allowed |= torch.eye(n, dtype=torch.bool, device=valid.device)
+    position = torch.arange(n, device=valid.device)
+    allowed = allowed | (position[:, None] == position[None, :])  # each token sees itself
     return allowed[:, None]
 
 
@@ -809,6 +811,7 @@ class DTPolicy:
         path.parent.mkdir(parents=True, exist_ok=True)
         torch.save(
             {
+                "format": FILE_FORMAT,
                 "format_version": FORMAT_VERSION,
                 "config": dataclasses.asdict(self.config),
                 "shape": {

@@ -617,6 +617,29 @@ class PPOPolicy:
         torch.save(checkpoint, path)
         return path
 
+    def check_env(self, env: gymnasium.Env, source: str) -> None:
+        """Check that the policy can act in ``env``: its features and its action space.
+
+        Args:
+            env: The env it will act in.
+            source: How messages name the model (its file).
+
+        Raises:
+            PPOModelError: If the env's observations give another number of features, or
+                its action space is another ``Box``.
+        """
+        size = feature_size(env.observation_space)
+        if size != self.n_features:
+            raise PPOModelError(
+                f"{source} takes {self.n_features} features, this env's observations give "
+                f"{size}: the model was trained on suite {self.config.suite!r}, for another body"
+            )
+        space = env.action_space
+        if not isinstance(space, spaces.Box) or space.shape != self.action_low.shape:
+            raise PPOModelError(
+                f"{source} acts in Box{self.action_low.shape}, this env's action space is {space}"
+            )
+
     @classmethod
     def load(cls, path: str | Path, device: str | None = None) -> PPOPolicy:
         """Load a policy saved by ``save``.
@@ -929,17 +952,7 @@ def make_agent(env: gymnasium.Env) -> PPOPolicy:
             f"--agent baselines.ppo:make_agent ..."
         )
     policy = PPOPolicy.load(path)
-    size = feature_size(env.observation_space)
-    if size != policy.n_features:
-        raise PPOModelError(
-            f"{path} takes {policy.n_features} features, this env's observations give {size}: "
-            f"the model was trained on suite {policy.config.suite!r}, for another body"
-        )
-    space = env.action_space
-    if not isinstance(space, spaces.Box) or space.shape != policy.action_low.shape:
-        raise PPOModelError(
-            f"{path} acts in Box{policy.action_low.shape}, this env's action space is {space}"
-        )
+    policy.check_env(env, path)
     return policy
 
 

@@ -31,6 +31,7 @@ from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.collect_cli import collect
 from portia_envs.errors import did_you_mean
+from portia_envs.export_cli import export
 from portia_envs.registration import (
     ARM_ENV_SPECS,
     DETOUR_SPECS,
@@ -54,6 +55,7 @@ app.command()(bench)
 app.command()(validate)
 app.command()(report)
 app.command()(collect)
+app.command()(export)
 app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)
 
 

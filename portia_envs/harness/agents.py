@@ -194,12 +194,12 @@ def agent_name_and_version(target: Any) -> tuple[str, str | None]:
     """Return an agent factory's (or agent's) name and version.
 
     The name is its ``name`` attribute, else its ``__name__`` (a factory's) or class name;
-    the version its ``version`` attribute, else the version of the installed distribution
-    its module belongs to, else None.
+    the version its ``version`` attribute (None if it says None: a model file's factory),
+    else the version of the installed distribution its module belongs to, else None.
     """
     name = getattr(target, "name", None) or getattr(target, "__name__", type(target).__name__)
     version = getattr(target, "version", None)
-    if version is None:
+    if version is None and not hasattr(target, "version"):
         module = getattr(target, "__module__", None) or type(target).__module__
         distributions = importlib.metadata.packages_distributions().get(module.split(".")[0])
         if distributions:

@@ -410,6 +410,23 @@ def suite_layout(suite: str) -> SharedLayout:
             env.close()
 
 
+def suite_agent_env(suite_name: str) -> gymnasium.Env:
+    """Return the env of a suite's first train task as its agents see it.
+
+    Its spaces are those of every task of the suite: the body's own, or in a suite of
+    several bodies the shared ones (``MultiEmbodiment`` with ``suite_layout``).
+
+    Raises:
+        UnknownSuiteError: If there is no such suite.
+    """
+    suite = get_suite(suite_name)
+    task = suite.train[0]
+    env = gymnasium.make(
+        SUITE_ENV_ID, suite=suite.name, split="train", task=task.task_id, body=task.embodiment
+    )
+    return MultiEmbodiment(env, suite_layout(suite.name)) if len(suite.bodies) > 1 else env
+
+
 def _describe(error: BaseException) -> str:
     """Return ``Type: message`` and the last lines of the traceback, for a record."""
     lines = traceback.format_exception(error)
