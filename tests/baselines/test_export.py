@@ -1,6 +1,7 @@
 """``portia export``: exported policies act as the originals, on observations and in episodes."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -177,3 +178,23 @@ def test_exported_policies_act_in_the_action_space(models, tmp_path):
     observation, _ = env.reset(seed=3)
     action = agent.act(observation)
     assert action.dtype == np.float32 and env.action_space.contains(action)
+
+
+def test_a_dt_checkpoint_and_its_recurrent_export_are_scored_end_to_end(models, tmp_path):
+    _, _, out = exported(models, "dt", "onnx", tmp_path)
+    suite = get_suite(SUITE)
+    for name, spec in (("checkpoint", str(models["dt"])), ("export", str(out))):
+        config = RunConfig(
+            suite=SUITE,
+            suite_hash=suite.hash,
+            track="paused",
+            agent=resolve_spec(spec),
+            budget_ms=None,
+            clock=None,
+            timeout_s=120.0,
+        )
+        results = bench(
+            config, agent_spec=spec, episodes=1, seeds=[0], workers=1, out_dir=tmp_path / name
+        )
+        assert [e["status"] for e in results["episodes"]] == ["ok"] * 3, name
+        assert results["agent"]["name"] == Path(spec).name

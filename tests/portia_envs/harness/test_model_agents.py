@@ -292,3 +292,34 @@ def test_shipped_bc_student_is_recognized_from_its_contents(tmp_path):
     assert model_kind(renamed) == "bc"
     agent = model_factory(renamed)(smoke_env())
     assert agent.act(smoke_env().reset(seed=0)[0]).shape == (7,)
+
+
+def test_a_suite_of_several_bodies_needs_its_shared_layout_in_the_metadata(tmp_path):
+    from portia_envs.harness.episode import suite_agent_env
+
+    env = suite_agent_env("arm-bodies-v0")
+    single = smoke_env()
+    plain = policy_metadata(single.observation_space, single.action_space, suite="smoke-v0")
+    with pytest.raises(PolicyContractError, match="declares observation keys"):
+        OnnxPolicy(save(goal_policy(metadata=plain), tmp_path / "plain.onnx"), env)
+    shared = policy_metadata(
+        env.observation_space, env.action_space, suite="arm-bodies-v0", shared_layout=env.layout
+    )
+    assert "portia.shared_layout" in shared
+    policy = OnnxPolicy(save(goal_policy(metadata=shared), tmp_path / "shared.onnx"), env)
+    assert policy.act(env.reset(seed=0)[0]).shape == (7,)
+    without = {k: v for k, v in shared.items() if k != "portia.shared_layout"}
+    with pytest.raises(PolicyContractError, match="portia.shared_layout"):
+        OnnxPolicy(save(goal_policy(metadata=without), tmp_path / "without.onnx"), env)
+    with pytest.raises(PolicyContractError, match="one body"):
+        keys_of_single = {**shared, "portia.observation_keys": plain["portia.observation_keys"]}
+        OnnxPolicy(save(goal_policy(metadata=keys_of_single), tmp_path / "x.onnx"), single)
+
+
+def test_portia_collect_plays_an_onnx_policy(tmp_path):
+    pytest.importorskip("minari")
+    from portia_envs.datasets import collect, load_dataset
+
+    path = save(goal_policy(), tmp_path / "policy.onnx")
+    collect(str(path), "smoke-v0", "train", 2, tmp_path / "data")
+    assert load_dataset(tmp_path / "data").total_episodes == 2
