@@ -315,7 +315,7 @@ def export_policy(
     out.parent.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         if fmt == "onnx":
-            _write_onnx(core, observation, state, out, metadata)
+            _write_onnx(core, observation, state, out, metadata, env.action_space.shape[0])
         else:
             _write_torchscript(core, observation, state, out, metadata)
     from portia_envs.harness.model_agents import build_model_agent
@@ -329,8 +329,13 @@ def _write_onnx(
     state: dict[str, torch.Tensor],
     out: Path,
     metadata: dict[str, str],
+    action_dim: int,
 ) -> None:
-    """Export through torch's TorchScript-based ONNX exporter, then add the metadata."""
+    """Export through torch's TorchScript-based ONNX exporter, then add the metadata.
+
+    The outputs' shapes are written as the contract states them: the exporter's shape
+    inference loses a fixed size behind some operators (SB3's squashed Gaussian).
+    """
     import onnx
 
     names = list(state)
@@ -354,6 +359,14 @@ def _write_onnx(
     except Exception as error:  # the exporter raises many kinds for an operator it lacks
         raise ExportError(f"torch cannot export this model to ONNX: {error}") from None
     model = onnx.load(str(out))
+    shapes = {"action": (action_dim,)}
+    shapes.update({f"state_out.{name}": tuple(value.shape[1:]) for name, value in state.items()})
+    for output in model.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        del dims[:]
+        dims.add().dim_param = "batch"
+        for size in shapes[output.name]:
+            dims.add().dim_value = size
     onnx.helper.set_model_props(model, metadata)
     onnx.save(model, str(out))
 

@@ -28,7 +28,11 @@ TOLERANCE = 1e-5
 
 @pytest.fixture(scope="module")
 def models(tmp_path_factory, smoke_dataset):
-    """A BC student (shipped), a tiny PPO, a tiny DT and a short SB3 PPO run, as files."""
+    """A BC student (shipped), a tiny PPO, a tiny DT and short SB3 PPO and SAC runs, as files.
+
+    SAC squashes its Gaussian with tanh and unscales it to the action space's bounds, so
+    its export tests that path of ``SB3Core``.
+    """
     folder = tmp_path_factory.mktemp("models")
     ppo = train_ppo(
         PPOConfig(total_steps=512, num_envs=2, num_steps=128, epochs=1, minibatches=4, threads=1)
@@ -54,7 +58,25 @@ def models(tmp_path_factory, smoke_dataset):
     )
     sb3.learn(64)
     sb3.save(folder / "sb3.zip")
-    return {"bc": student_path("smoke_student"), "ppo": ppo, "dt": dt, "sb3": folder / "sb3.zip"}
+    from stable_baselines3 import SAC
+
+    sac = SAC(
+        "MultiInputPolicy",
+        suite_agent_env(SUITE),
+        learning_starts=10,
+        buffer_size=1000,
+        seed=0,
+        policy_kwargs={"net_arch": [32, 32]},
+    )
+    sac.learn(30)
+    sac.save(folder / "sac.zip")
+    return {
+        "bc": student_path("smoke_student"),
+        "ppo": ppo,
+        "dt": dt,
+        "sb3": folder / "sb3.zip",
+        "sac": folder / "sac.zip",
+    }
 
 
 def exported(models, kind, fmt, folder):
@@ -67,7 +89,7 @@ def exported(models, kind, fmt, folder):
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "torchscript"])
-@pytest.mark.parametrize("kind", ["bc", "ppo", "dt", "sb3"])
+@pytest.mark.parametrize("kind", ["bc", "ppo", "dt", "sb3", "sac"])
 def test_exported_actions_equal_the_originals_on_1000_observations(models, kind, fmt, tmp_path):
     original, env, out = exported(models, kind, fmt, tmp_path)
     assert verify_export(original, out, fmt, env, observations=1000) <= TOLERANCE
