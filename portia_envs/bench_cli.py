@@ -4,6 +4,7 @@ Examples::
 
     portia bench --agent scripted --suite smoke-v0 --out runs/smoke
     portia bench --agent my_agents:make_agent --suite arm-reach-v0 --out runs/mine
+    portia bench --agent "exec:node my_agent.js" --suite smoke-v0 --out runs/node
     portia bench --agent teacher --suite smoke-v0 --track realtime --budget-ms 20 --out runs/rt
     portia validate runs/smoke/results.json
     portia report runs/smoke/results.json
@@ -159,8 +160,9 @@ def bench(
     agent_threads: Annotated[
         int,
         typer.Option(
-            help="Threads the agent process computes with (onnxruntime intra-op, torch); "
-            "one keeps latency independent of the number of workers."
+            help="Threads the agent process computes with (onnxruntime intra-op, torch; "
+            "PORTIA_AGENT_THREADS and OMP_NUM_THREADS in its environment); one keeps "
+            "latency independent of the number of workers."
         ),
     ] = DEFAULT_AGENT_THREADS,
     allow_failures: Annotated[
@@ -221,19 +223,22 @@ def bench(
         check_run_size(chosen, episodes, seed_list, workers)
     except ValueError as error:
         fail(str(error), EXIT_USAGE)
-    config = RunConfig(
-        suite=chosen.name,
-        suite_hash=chosen.hash,
-        track=track.value,
-        agent=resolved,
-        budget_ms=(DEFAULT_BUDGET_MS if budget_ms is None else budget_ms) if realtime else None,
-        clock=clock if realtime else None,
-        timeout_s=timeout_s,
-        isolation=isolation.value,
-        agent_memory_mb=agent_memory_mb,
-        agent_cpu_s=agent_cpu_s,
-        agent_threads=agent_threads,
-    )
+    try:
+        config = RunConfig(
+            suite=chosen.name,
+            suite_hash=chosen.hash,
+            track=track.value,
+            agent=resolved,
+            budget_ms=(DEFAULT_BUDGET_MS if budget_ms is None else budget_ms) if realtime else None,
+            clock=clock if realtime else None,
+            timeout_s=timeout_s,
+            isolation=isolation.value,
+            agent_memory_mb=agent_memory_mb,
+            agent_cpu_s=agent_cpu_s,
+            agent_threads=agent_threads,
+        )
+    except ValueError as error:  # options that do not go together, such as exec: in-process
+        fail(str(error), EXIT_USAGE)
     progress = episode_progress("failed")
     bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)
     counts = {"done": 0, "total": 0, "failed": 0}

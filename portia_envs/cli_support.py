@@ -33,8 +33,10 @@ def fail(message: str, exit_code: int) -> NoReturn:
 AgentOption = Annotated[
     str,
     typer.Option(
-        help="The agent: random, scripted, teacher, module:attribute, or "
-        "path/to/file.py[:attribute] (a factory called with the env)."
+        help="The agent: random, scripted, teacher, module:attribute, "
+        "path/to/file.py[:attribute] (a factory called with the env), a model file (.onnx, "
+        ".pt, .ts, .zip), or (bench only) exec:COMMAND, a program in any language that "
+        "speaks docs/protocol.md."
     ),
 ]
 SuiteOption = Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")]

@@ -64,12 +64,17 @@ def collect(
     from portia_envs.datasets.collect import EpisodeFailedError, EpisodeSummary, plan_episodes
     from portia_envs.datasets.collect import collect as run_collect
     from portia_envs.datasets.store import DatasetError
-    from portia_envs.harness.agents import resolve_spec
+    from portia_envs.harness.agents import is_exec_spec, resolve_spec
     from portia_envs.suites import get_suite
 
     try:
         plan_episodes(get_suite(suite), split, episodes, seed)
-        resolve_spec(agent)
+        if is_exec_spec(resolve_spec(agent)):
+            raise AgentSpecError(
+                f"agent {agent!r} is a program of its own, and portia collect runs the agent "
+                f"inside its own Python process, beside the env; accepted: a built-in name, "
+                f"module:attribute, path/to/file.py[:attribute] or a model file"
+            )
     except (ValueError, UnknownSuiteError, AgentSpecError) as error:
         fail(str(error), EXIT_USAGE)
     missing = [name for name in ("minari", "h5py") if importlib.util.find_spec(name) is None]

@@ -32,3 +32,11 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def c_reach_agent(tmp_path_factory):
+    """The reference agent in C (portia_envs/agent_examples/reach_agent.c), compiled once."""
+    from tests.portia_envs.harness.reference_agents import compile_c_agent
+
+    return compile_c_agent(tmp_path_factory.mktemp("c-agent"))

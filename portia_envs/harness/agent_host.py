@@ -15,26 +15,17 @@ Whatever the agent prints goes to standard error: standard output carries the pr
 
 from __future__ import annotations
 
-import os
 import sys
-import traceback
 from typing import Any
 
 import gymnasium
 import numpy as np
 
-from portia_envs.errors import PortiaError
+from portia_envs.agent_kit import describe_error, request_imagine, stdio_channel
 from portia_envs.harness.protocol import PROTOCOL_VERSION, Channel, ProtocolError
 from wrappers.adapters import Agent, reset_agent
 from wrappers.multi_embodiment import MultiEmbodiment
 from wrappers.time_pause import TimePause
-
-# Frames of a traceback sent with an error (the innermost).
-TRACEBACK_FRAMES = 3
-
-
-class ImagineRefusedError(PortiaError, RuntimeError):
-    """The harness refused an ``imagine`` request (its message says why)."""
 
 
 class RemoteTimePause(TimePause):
@@ -59,16 +50,10 @@ class RemoteTimePause(TimePause):
             What ``TimePause.imagine`` returns, computed by the harness.
 
         Raises:
-            ImagineRefusedError: If the harness refused (bad shape, not allowed on this
-                track or in these spaces); its message says why.
+            portia_envs.agent_kit.ImagineRefusedError: If the harness refused (bad shape,
+                not allowed on this track or in these spaces); its message says why.
         """
-        self._channel.send({"type": "imagine", "plans": np.asarray(action_sequences)})
-        reply = self._channel.receive()
-        if reply["type"] == "error":
-            raise ImagineRefusedError(reply.get("message", "imagine was refused"))
-        if reply["type"] != "future":
-            raise ProtocolError(f"expected 'future' after 'imagine', got {reply['type']!r}")
-        return reply["future"]
+        return request_imagine(self._channel, action_sequences)
 
 
 class AgentHost:
@@ -156,24 +141,13 @@ class AgentHost:
         )
 
 
-def describe_error(error: BaseException) -> str:
-    """Return ``Type: message``, then where it was raised: the last frames, one a line."""
-    frames = traceback.extract_tb(error.__traceback__)[-TRACEBACK_FRAMES:]
-    where = [f"  at {frame.filename}:{frame.lineno} in {frame.name}" for frame in frames]
-    return "\n".join([f"{type(error).__name__}: {error}", *where])
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the host on this process's standard streams; returns the exit code."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m portia_envs.harness.agent_host AGENT_SPEC", file=sys.stderr)
         return 2
-    # The protocol keeps the real standard output; prints go to standard error.
-    protocol_out = os.dup(1)
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    channel = Channel(0, protocol_out)
+    channel = stdio_channel()  # prints go to standard error
     try:
         host = AgentHost(args[0], channel)
     except Exception as error:  # a spec that does not load: say why, then stop

@@ -106,6 +106,31 @@ def checked_action(action: Any, space: gymnasium.Space) -> np.ndarray:
     return array.astype(space.dtype, copy=False)
 
 
+def task_message(task: TaskEnv, native: bool) -> dict[str, Any]:
+    """Return the protocol's ``task`` message for ``task``, in the spaces the agent acts in.
+
+    Args:
+        task: The suite task's env.
+        native: Whether the agent acts in the body's own spaces (its ``hello`` said so).
+    """
+    observation_space, action_space = task.agent_spaces(native)
+    return {
+        "type": "task",
+        "task": {
+            "id": task.task_id,
+            "split": task.split,
+            "family": task.family,
+            "body": task.body,
+            "suite": task.suite,
+        },
+        "env": {"id": task.env.spec.id if task.env.spec else None, "kwargs": task.env_kwargs},
+        "observation_space": space_to_json(observation_space),
+        "action_space": space_to_json(action_space),
+        "dt": float(task.paused.unwrapped.dt),
+        "shared_layout": None if task.shared is None else task.suite,
+    }
+
+
 class ProcessLink:
     """The agent in its own process, over the protocol (see the module docstring).
 
@@ -137,14 +162,19 @@ class ProcessLink:
         self._task: str | None = None
         self.native = False
 
-    def start(self) -> dict[str, Any]:
-        """Start the agent process (if it is not running) and return its ``hello``."""
+    def start(self, deadline: float | None = None) -> dict[str, Any]:
+        """Start the agent process (if it is not running) and return its ``hello``.
+
+        Args:
+            deadline: ``time.monotonic()`` by which the agent must have said hello (the
+                episode's deadline); ``AgentProcess.handshake`` bounds the wait either way.
+        """
         if self._process is None:
             process = AgentProcess(
                 self.command, memory_mb=self.memory_mb, cpu_s=self.cpu_s, threads=self.threads
             )
             try:
-                process.handshake(self.run)
+                process.handshake(self.run, deadline)
             except AgentFailure:
                 process.kill()
                 raise
@@ -154,27 +184,11 @@ class ProcessLink:
 
     def begin_task(self, task: TaskEnv, deadline: float) -> None:
         """Have the agent built for ``task`` (once per task while it lives)."""
-        self.start()
+        self.start(deadline)
         assert self._process is not None
         if self._task == task.task_id:
             return
-        observation_space, action_space = task.agent_spaces(self.native)
-        message = {
-            "type": "task",
-            "task": {
-                "id": task.task_id,
-                "split": task.split,
-                "family": task.family,
-                "body": task.body,
-                "suite": task.suite,
-            },
-            "env": {"id": task.env.spec.id if task.env.spec else None, "kwargs": task.env_kwargs},
-            "observation_space": space_to_json(observation_space),
-            "action_space": space_to_json(action_space),
-            "dt": float(task.paused.unwrapped.dt),
-            "shared_layout": None if task.shared is None else task.suite,
-        }
-        self._process.request(message, "ready", deadline)
+        self._process.request(task_message(task, self.native), "ready", deadline)
         self._task = task.task_id
 
     def reset(self, seed: int, deadline: float) -> None:

@@ -31,6 +31,7 @@ from portia_envs.harness.protocol import (
     PeerClosedError,
     ProtocolError,
     ReceiveTimeoutError,
+    SendTimeoutError,
 )
 
 # The memory an agent process may map, MiB, unless --agent-memory-mb says otherwise: room
@@ -112,25 +113,37 @@ class AgentProcess:
             preexec_fn=lambda: _limit_child(limit),
         )
         assert self.process.stdin is not None and self.process.stdout is not None
+        # Non-blocking: a message to an agent that stopped reading waits only until the
+        # request's deadline.
+        os.set_blocking(self.process.stdin.fileno(), False)
         self.channel = Channel(self.process.stdout.fileno(), self.process.stdin.fileno())
         self.hello: dict[str, Any] = {}
 
-    def handshake(self, run: dict[str, Any]) -> dict[str, Any]:
+    def handshake(self, run: dict[str, Any], deadline: float | None = None) -> dict[str, Any]:
         """Send ``hello`` and return the agent's (its name, version and spaces).
 
+        Args:
+            run: What the ``hello`` tells the agent of the run.
+            deadline: ``time.monotonic()`` by which the agent's ``hello`` must arrive (the
+                episode's deadline); it waits ``START_TIMEOUT_S`` at most either way.
+
         Raises:
-            AgentFailure: If the agent cannot start, or speaks another protocol version.
+            AgentFailure: If the agent cannot start, does not answer in time, or speaks
+                another protocol version.
         """
+        limit = time.monotonic() + START_TIMEOUT_S
         reply = self.request(
             {"type": "hello", "protocol": PROTOCOL_VERSION, "run": run},
             "hello",
-            time.monotonic() + START_TIMEOUT_S,
+            limit if deadline is None else min(limit, deadline),
         )
         if reply.get("protocol") != PROTOCOL_VERSION:
             raise AgentFailure(
                 "error",
-                f"the agent speaks protocol {reply.get('protocol')!r}; this harness speaks "
-                f"{PROTOCOL_VERSION} (docs/protocol.md)",
+                self._with_log(
+                    f"the agent speaks protocol {reply.get('protocol')!r}; this harness speaks "
+                    f"{PROTOCOL_VERSION} (docs/protocol.md)"
+                ),
             )
         self.hello = reply
         return reply
@@ -141,7 +154,7 @@ class AgentProcess:
         Raises:
             AgentFailure: On an ``error`` reply, another type, a dead agent or the deadline.
         """
-        self._send(message)
+        self._send(message, deadline)
         return self._expect(expected, deadline)
 
     def act(
@@ -161,7 +174,7 @@ class AgentProcess:
         Raises:
             AgentFailure: As for ``request``.
         """
-        self._send({"type": "act", "observation": observation})
+        self._send({"type": "act", "observation": observation}, deadline)
         while True:
             reply = self._expect(("action", "imagine"), deadline)
             if reply["type"] == "action":
@@ -172,7 +185,7 @@ class AgentProcess:
                 answer = {"type": "future", "future": imagine(reply.get("plans"))}
             except PortiaError as error:
                 answer = {"type": "error", "message": f"imagine refused: {error}"}
-            self._send(answer)
+            self._send(answer, deadline)
 
     def start_episode(self) -> None:
         """Give the agent a fresh CPU allowance of ``cpu_s`` seconds for the next episode."""
@@ -189,7 +202,7 @@ class AgentProcess:
         """Ask the agent to exit, then kill its process group if it does not."""
         if self.process.poll() is None:
             try:
-                self.channel.send({"type": "close"})
+                self.channel.send({"type": "close"}, time.monotonic() + EXIT_WAIT_S)
                 self.process.wait(EXIT_WAIT_S)
             except (ProtocolError, subprocess.TimeoutExpired):
                 pass
@@ -216,10 +229,18 @@ class AgentProcess:
             return ""
         return "\n".join(text.strip().splitlines()[-LOG_TAIL_LINES:])
 
-    def _send(self, message: dict[str, Any]) -> None:
-        """Send a message; a closed pipe means the agent died."""
+    def _send(self, message: dict[str, Any], deadline: float) -> None:
+        """Send a message; a closed pipe means the agent died, a full one that it hung."""
         try:
-            self.channel.send(message)
+            self.channel.send(message, deadline)
+        except SendTimeoutError:
+            raise AgentFailure(
+                "timeout",
+                self._with_log(
+                    f"the agent stopped reading: it had not taken {message['type']!r} by the "
+                    f"deadline"
+                ),
+            ) from None
         except PeerClosedError:
             raise self._death() from None
 
@@ -228,11 +249,20 @@ class AgentProcess:
         try:
             reply = self.channel.receive(deadline)
         except ReceiveTimeoutError:
-            raise AgentFailure("timeout", "the agent did not answer before the deadline") from None
+            reason = "the agent did not answer before the deadline"
+            if expected == "hello":
+                reason = (
+                    "the agent did not answer the harness's 'hello' before the deadline (a "
+                    "program reads it on its standard input and answers with its own 'hello': "
+                    "docs/protocol.md)"
+                )
+            raise AgentFailure("timeout", self._with_log(reason)) from None
         except PeerClosedError:
             raise self._death() from None
         except ProtocolError as error:
-            raise AgentFailure("error", f"the agent broke the protocol: {error}") from None
+            raise AgentFailure(
+                "error", self._with_log(f"the agent broke the protocol: {error}")
+            ) from None
         if reply["type"] == "error":
             message = str(reply.get("message", "(no message)"))
             if message.startswith("MemoryError"):
@@ -242,10 +272,17 @@ class AgentProcess:
         if reply["type"] not in accepted:
             raise AgentFailure(
                 "error",
-                f"the agent broke the protocol: it sent {reply['type']!r} where "
-                f"{' or '.join(map(repr, accepted))} was expected",
+                self._with_log(
+                    f"the agent broke the protocol: it sent {reply['type']!r} where "
+                    f"{' or '.join(map(repr, accepted))} was expected"
+                ),
             )
         return reply
+
+    def _with_log(self, reason: str) -> str:
+        """Return ``reason`` followed by the last lines of the agent's log, if it wrote any."""
+        tail = self.log_tail()
+        return reason + (f"; its log ends:\n{tail}" if tail else "")
 
     def _death(self) -> AgentFailure:
         """Return the failure of an agent whose process exited: why, and its log's end."""
@@ -254,9 +291,9 @@ class AgentProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.process.returncode
-        reason = describe_exit(code, self.memory_mb, self.cpu_s)
-        tail = self.log_tail()
-        return AgentFailure("error", reason + (f"; its log ends:\n{tail}" if tail else ""))
+        return AgentFailure(
+            "error", self._with_log(describe_exit(code, self.memory_mb, self.cpu_s))
+        )
 
 
 def describe_exit(code: int, memory_mb: int, cpu_s: float) -> str:

@@ -59,6 +59,10 @@ class ReceiveTimeoutError(ProtocolError, TimeoutError):
     """No whole message arrived before the deadline."""
 
 
+class SendTimeoutError(ProtocolError, TimeoutError):
+    """The other side did not take a whole message before the deadline (it stopped reading)."""
+
+
 def encode(message: dict[str, Any], *, binary: bool = True) -> bytes:
     """Return a message as one frame: length, JSON header, buffers.
 
@@ -262,18 +266,29 @@ class Channel:
         # messages of every decision repeat the same header.
         self._plans: dict[bytes, tuple[list[int], Callable[[list[bytearray]], Any]]] = {}
 
-    def send(self, message: dict[str, Any]) -> None:
-        """Write one message.
+    def send(self, message: dict[str, Any], deadline: float | None = None) -> None:
+        """Write one message, waiting until ``deadline`` (``time.monotonic``) for room.
+
+        A deadline bounds the wait only where ``write_fd`` is non-blocking
+        (``os.set_blocking(fd, False)``); on a blocking one a write waits for the reader.
 
         Raises:
+            SendTimeoutError: If the other side had not taken the message by the deadline.
             PeerClosedError: If the other side has closed its end.
         """
         view = memoryview(encode(message, binary=self.binary))
-        try:
-            while view:
+        while view:
+            try:
                 view = view[os.write(self.write_fd, view) :]
-        except (BrokenPipeError, OSError) as error:
-            raise PeerClosedError(f"cannot send {message['type']!r}: {error}") from None
+            except BlockingIOError:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                _, ready, _ = select.select([], [self.write_fd], [], left)
+                if not ready:
+                    raise SendTimeoutError(
+                        f"the other side did not take {message['type']!r} before the deadline"
+                    ) from None
+            except OSError as error:  # BrokenPipeError: the reader is gone
+                raise PeerClosedError(f"cannot send {message['type']!r}: {error}") from None
 
     def receive(self, deadline: float | None = None) -> dict[str, Any]:
         """Read one message, waiting until ``deadline`` (``time.monotonic``; None: forever).
