@@ -105,6 +105,20 @@ def test_the_dt_export_carries_its_context_as_recurrent_state(models, tmp_path):
     )
 
 
+def bench_once(spec, out_dir):
+    """Bench ``spec`` on the paused track: one episode per task, seed 0, one worker."""
+    config = RunConfig(
+        suite=SUITE,
+        suite_hash=get_suite(SUITE).hash,
+        track="paused",
+        agent=resolve_spec(spec),
+        budget_ms=None,
+        clock=None,
+        timeout_s=120.0,
+    )
+    return bench(config, agent_spec=spec, episodes=1, seeds=[0], workers=1, out_dir=out_dir)
+
+
 def episodes(results):
     return {
         (e["task_id"], e["seed"], e["episode"]): (e["success"], e["return"])
@@ -127,21 +141,10 @@ def test_benching_the_export_plays_the_same_episodes(models, kind, tmp_path):
     differently (about 1e-7), and 150 periods of contact dynamics carry that along.
     """
     _, _, out = exported(models, kind, "onnx", tmp_path)
-    suite = get_suite(SUITE)
-    results = {}
-    for name, spec in (("original", str(models[kind])), ("export", str(out))):
-        config = RunConfig(
-            suite=SUITE,
-            suite_hash=suite.hash,
-            track="paused",
-            agent=resolve_spec(spec),
-            budget_ms=None,
-            clock=None,
-            timeout_s=120.0,
-        )
-        results[name] = bench(
-            config, agent_spec=spec, episodes=1, seeds=[0], workers=1, out_dir=tmp_path / name
-        )
+    results = {
+        name: bench_once(spec, tmp_path / name)
+        for name, spec in (("original", str(models[kind])), ("export", str(out)))
+    }
     original, export = episodes(results["original"]), episodes(results["export"])
     assert original.keys() == export.keys() and len(original) == 3
     for key, (success, episode_return) in original.items():
@@ -204,19 +207,7 @@ def test_exported_policies_act_in_the_action_space(models, tmp_path):
 
 def test_a_dt_checkpoint_and_its_recurrent_export_are_scored_end_to_end(models, tmp_path):
     _, _, out = exported(models, "dt", "onnx", tmp_path)
-    suite = get_suite(SUITE)
     for name, spec in (("checkpoint", str(models["dt"])), ("export", str(out))):
-        config = RunConfig(
-            suite=SUITE,
-            suite_hash=suite.hash,
-            track="paused",
-            agent=resolve_spec(spec),
-            budget_ms=None,
-            clock=None,
-            timeout_s=120.0,
-        )
-        results = bench(
-            config, agent_spec=spec, episodes=1, seeds=[0], workers=1, out_dir=tmp_path / name
-        )
+        results = bench_once(spec, tmp_path / name)
         assert [e["status"] for e in results["episodes"]] == ["ok"] * 3, name
         assert results["agent"]["name"] == Path(spec).name
