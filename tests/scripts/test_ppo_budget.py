@@ -63,6 +63,7 @@ def test_the_page_has_the_cost_the_student_each_checkpoint_and_the_plot(budget, 
     assert (doc.parent / "ppo-budget" / "scores.png").stat().st_size > 10_000
 
 
+@pytest.mark.slow  # half a minute of training: run with -m slow
 def test_a_small_run_writes_the_page_and_reuses_what_it_made(budget, smoke_dataset, tmp_path):
     out, doc = tmp_path / "runs", tmp_path / "docs" / "ppo-budget.md"
     shutil.copytree(smoke_dataset, out / "smoke-v0" / "teacher-data")  # scripted, 600 steps

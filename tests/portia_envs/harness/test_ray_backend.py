@@ -24,6 +24,7 @@ def _isolated_network_available():
     return probe.returncode == 0
 
 
+@pytest.mark.slow  # half a minute to start Ray: run with -m slow
 @pytest.mark.skipif(
     not _isolated_network_available(),
     reason="needs `unshare --net` (root, or user namespaces) to keep Ray off the network",
