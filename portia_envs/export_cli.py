@@ -24,7 +24,7 @@ def export(
         Path, typer.Argument(help="A BC, DT or PPO checkpoint (.pt) or a Stable-Baselines3 .zip.")
     ],
     out: Annotated[Path, typer.Option(help="The policy file to write.")],
-    format: Annotated[  # noqa: A002 - the option users type is --format
+    format: Annotated[  # the option users type is --format
         ExportFormat, typer.Option(help="onnx (what the leaderboard runs) or torchscript.")
     ] = ExportFormat.ONNX,
     suite: Annotated[
