@@ -20,9 +20,10 @@ how far its actions are from the original's.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -313,7 +314,11 @@ def export_policy(
     core = original.core.eval()
     observation, state = example_inputs(core, env)
     out.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
+    validating = torch.distributions.Distribution._validate_args
+    # SB3's policies build torch distributions; checking their arguments is a Python branch
+    # a trace would freeze, and the graph needs none of it.
+    torch.distributions.Distribution.set_default_validate_args(False)
+    with torch.no_grad(), _restore_validation(validating):
         if fmt == "onnx":
             _write_onnx(core, observation, state, out, metadata, env.action_space.shape[0])
         else:
@@ -321,6 +326,15 @@ def export_policy(
     from portia_envs.harness.model_agents import build_model_agent
 
     build_model_agent(out, fmt, env)
+
+
+@contextlib.contextmanager
+def _restore_validation(validating: bool) -> Iterator[None]:
+    """Set torch distributions' argument validation back to ``validating`` on exit."""
+    try:
+        yield
+    finally:
+        torch.distributions.Distribution.set_default_validate_args(validating)
 
 
 def _write_onnx(
