@@ -1,1 +1,6 @@
-"""The Portia leaderboard service: API, database, web page and client (planned)."""
+"""The Portia leaderboard: a FastAPI service that ranks results files, and its client.
+
+``portia leaderboard serve`` runs it (``leaderboard.app``); ``portia leaderboard token``
+manages accounts; ``portia submit`` uploads a results file. docs/leaderboard.md describes
+what is validated, how entries are ranked, and the limits.
+"""

@@ -27,6 +27,7 @@ from gymnasium import spaces
 from rich.console import Console
 from rich.progress import Progress
 
+from leaderboard.cli import leaderboard_app, submit
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.collect_cli import collect
@@ -57,6 +58,9 @@ app.command()(report)
 app.command()(collect)
 app.command()(export)
 app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)
+# The leaderboard's commands import its extra only when they run.
+app.add_typer(leaderboard_app, name="leaderboard")
+app.command()(submit)
 
 
 class Camera(StrEnum):

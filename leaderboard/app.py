@@ -1,0 +1,95 @@
+"""The leaderboard's FastAPI application: the API, its errors as JSON, and its database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from leaderboard.api import router
+from leaderboard.database import open_database, session_factory
+from leaderboard.errors import LeaderboardError
+from leaderboard.settings import Settings
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
+    """Return the application serving the API under ``API_PREFIX``.
+
+    Args:
+        settings: The server's settings.
+        sessions: The database's sessions; None opens the database of ``settings``
+            (creating the SQLite file, applying the migrations).
+
+    Returns:
+        The app; its OpenAPI docs are at ``/api/v1/docs`` (``/api/v1/openapi.json``).
+    """
+    app = FastAPI(
+        title="Portia leaderboard",
+        summary="Ranks Portia results files per suite and track.",
+        version="1",
+        docs_url=f"{API_PREFIX}/docs",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessions = sessions or session_factory(open_database(settings))
+    app.include_router(router, prefix=API_PREFIX)
+    app.add_exception_handler(LeaderboardError, _refusal)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(NoSniffing)
+    return app
+
+
+async def _refusal(request: Request, error: Exception) -> Response:
+    """Answer a ``LeaderboardError`` with its status and ``{"error": message}``."""
+    assert isinstance(error, LeaderboardError)
+    return JSONResponse({"error": str(error)}, status_code=error.status, headers=error.headers())
+
+
+async def _invalid_request(request: Request, error: Exception) -> Response:
+    """Answer a request whose parameters or body break the route's types with 422."""
+    assert isinstance(error, RequestValidationError)
+    first = error.errors()[0]
+    where = " ".join(str(part) for part in first["loc"])
+    return JSONResponse({"error": f"{where}: {first['msg']}"}, status_code=422)
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    """Answer Starlette's own errors (no such route, method not allowed) as JSON."""
+    assert isinstance(error, HTTPException)
+    return JSONResponse(
+        {"error": f"{error.detail}: {request.method} {request.url.path}"},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
+
+
+class NoSniffing:
+    """Middleware that tells browsers to take every answer as the media type it declares.
+
+    Args:
+        app: The application it wraps.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add ``X-Content-Type-Options: nosniff`` to its answer."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, send_marked)

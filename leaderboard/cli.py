@@ -1,0 +1,315 @@
+"""The leaderboard's commands: ``portia leaderboard ...`` and ``portia submit``.
+
+Examples::
+
+    portia leaderboard serve --data-dir lb --port 8000
+    portia leaderboard token create alice
+    portia leaderboard token create moderator --admin
+    portia leaderboard seed-baselines --data-dir lb
+    portia submit runs/mine/results.json --server http://127.0.0.1:8000 --method "My method"
+
+Nothing of the ``leaderboard`` extra is imported here until a command runs: ``portia``
+works without the extra, and these commands say how to install it when it is missing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from leaderboard.errors import SettingsError
+from leaderboard.settings import (
+    DEFAULT_DAILY_ATTEMPTS,
+    DEFAULT_DATA_DIR,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    Settings,
+)
+from portia_envs.cli_support import EXIT_BAD_FILE, EXIT_UNAVAILABLE, EXIT_USAGE, fail
+from portia_envs.text_table import text_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from leaderboard.seeding import Baseline
+
+# Exit code of `portia submit` when the server refuses the submission or the token.
+EXIT_REFUSED = 7
+# The packages the server and the admin commands import, and the one the client does.
+SERVER_PACKAGES = ("fastapi", "sqlalchemy", "alembic", "uvicorn", "python_multipart")
+CLIENT_PACKAGES = ("httpx",)
+INSTALL_HINT = "pip install -e '.[leaderboard]'"
+TOKEN_VARIABLE = "PORTIA_TOKEN"
+
+leaderboard_app = typer.Typer(
+    help="Run the leaderboard server and manage its accounts (docs/leaderboard.md).",
+    no_args_is_help=True,
+)
+token_app = typer.Typer(
+    help="Make, revoke and list API tokens (on the database directly, not over HTTP).",
+    no_args_is_help=True,
+)
+leaderboard_app.add_typer(token_app, name="token")
+
+DataDirOption = Annotated[
+    Path,
+    typer.Option(
+        file_okay=False,
+        help="Directory of the embedded SQLite database and the baselines' runs (created).",
+    ),
+]
+DatabaseUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        envvar="PORTIA_LEADERBOARD_DATABASE_URL",
+        help="A database instead of the embedded SQLite file: "
+        "postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE.",
+        show_default=False,
+    ),
+]
+
+
+def _require(packages: tuple[str, ...]) -> None:
+    """Exit with the install hint if any of ``packages`` cannot be imported."""
+    missing = [name for name in packages if importlib.util.find_spec(name) is None]
+    if missing:
+        fail(
+            f"the leaderboard needs its extra ({', '.join(missing)} missing): {INSTALL_HINT}",
+            EXIT_UNAVAILABLE,
+        )
+
+
+def _settings(data_dir: Path, database_url: str | None, **limits: int) -> Settings:
+    """Return the settings of the options, or exit with what is wrong."""
+    try:
+        return Settings(data_dir=data_dir, database_url=database_url, **limits)
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    """Open the database of ``settings`` (migrating it), or exit with why it cannot be."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from leaderboard.database import open_database, session_factory
+
+    try:
+        return session_factory(open_database(settings))
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)
+    except ImportError as error:  # the database's driver
+        fail(f"the database driver is missing ({error.name}): {INSTALL_HINT}", EXIT_UNAVAILABLE)
+    except SQLAlchemyError as error:
+        fail(f"cannot open the database: {str(error).splitlines()[0]}", EXIT_UNAVAILABLE)
+
+
+@leaderboard_app.command()
+def serve(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option(help="Seed the baselines first (seed-baselines), then serve.")
+    ] = False,
+    max_upload_bytes: Annotated[
+        int, typer.Option(help="The largest submission accepted, bytes.")
+    ] = DEFAULT_MAX_UPLOAD_BYTES,
+    daily_attempts: Annotated[
+        int, typer.Option(help="Submission attempts per token per UTC day, refused included.")
+    ] = DEFAULT_DAILY_ATTEMPTS,
+) -> None:
+    """Serve the leaderboard's API until interrupted (Ctrl-C).
+
+    Creates the database if needed, applies its migrations, and prints the URL. The API
+    and its docs are under /api/v1 (/api/v1/docs).
+    """
+    _require(SERVER_PACKAGES)
+    from leaderboard.app import create_app
+    from leaderboard.server import listen, make_server, url_of
+
+    settings = _settings(
+        data_dir, database_url, max_upload_bytes=max_upload_bytes, daily_attempts=daily_attempts
+    )
+    sessions = _sessions(settings)
+    if demo:
+        _seed(sessions, settings)
+    try:
+        sock = listen(host, port)
+    except OSError as error:
+        fail(f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_UNAVAILABLE)
+    url = url_of(sock)
+    typer.echo(f"Portia leaderboard at {url}/api/v1 (docs: {url}/api/v1/docs); Ctrl-C stops it")
+    make_server(create_app(settings, sessions)).run(sockets=[sock])
+
+
+@leaderboard_app.command("seed-baselines")
+def seed_baselines(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Bench the shipped baselines on smoke-v0 and store them as baseline entries.
+
+    Runs random, the scripted expert and the BC student (2 episodes per task, 2 workers)
+    into DATA_DIR/baselines; baselines already stored are skipped, and runs already in
+    the data directory are not run again.
+    """
+    _require(SERVER_PACKAGES)
+    settings = _settings(data_dir, database_url)
+    _seed(_sessions(settings), settings)
+
+
+def _seed(sessions: sessionmaker[Session], settings: Settings) -> None:
+    """Seed the baselines, saying what was done with each, or exit with the failure."""
+    from leaderboard.seeding import seed_baselines as seed
+    from portia_envs.errors import PortiaError
+
+    def started(baseline: Baseline) -> None:
+        typer.echo(f"benching {baseline.spec} ...", err=True)
+
+    try:
+        done = seed(sessions, settings.data_dir, on_start=started)
+    except PortiaError as error:
+        fail(f"seeding the baselines failed: {error}", EXIT_UNAVAILABLE)
+    for seeded in done:
+        typer.echo(f"{seeded.baseline.method}: entry {seeded.entry_id} ({seeded.how})")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="The account's name, such as alice.")],
+    admin: Annotated[
+        bool, typer.Option(help="May hide and flag entries, read the audit log.")
+    ] = False,
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Make an API token for NAME and print it, once: only its sha256 is stored."""
+    _require(SERVER_PACKAGES)
+    from leaderboard.errors import LeaderboardError
+    from leaderboard.models import utc_now
+    from leaderboard.tokens import create_token
+
+    sessions = _sessions(_settings(data_dir, database_url))
+    try:
+        with sessions.begin() as session:
+            token, value = create_token(session, name, admin=admin, at=utc_now())
+    except LeaderboardError as error:
+        fail(str(error), EXIT_USAGE)
+    typer.echo(
+        f"token {token.id} for {name!r}{' (admin)' if admin else ''}; it is shown once, "
+        f"keep it now (send it as Authorization: Bearer TOKEN, or set {TOKEN_VARIABLE}):",
+        err=True,
+    )
+    typer.echo(value)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    name_or_id: Annotated[str, typer.Argument(help="The token's name or id.")],
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Revoke a token: requests with it are refused from now on (401)."""
+    _require(SERVER_PACKAGES)
+    from leaderboard.errors import LeaderboardError
+    from leaderboard.models import utc_now
+    from leaderboard.tokens import revoke_token
+
+    sessions = _sessions(_settings(data_dir, database_url))
+    try:
+        with sessions.begin() as session:
+            token = revoke_token(session, name_or_id, at=utc_now())
+    except LeaderboardError as error:
+        fail(str(error), EXIT_USAGE)
+    typer.echo(f"revoked token {token.id} of {token.name!r}")
+
+
+@token_app.command("list")
+def token_list(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """List the tokens: id, name, admin, when made and revoked (never the tokens)."""
+    _require(SERVER_PACKAGES)
+    from leaderboard.tokens import list_tokens
+
+    sessions = _sessions(_settings(data_dir, database_url))
+    with sessions() as session:
+        tokens = list_tokens(session)
+    rows = [
+        (
+            str(token.id),
+            token.name,
+            "yes" if token.admin else "no",
+            token.created_at.isoformat(timespec="seconds"),
+            token.revoked_at.isoformat(timespec="seconds") if token.revoked_at else "-",
+        )
+        for token in tokens
+    ]
+    typer.echo(text_table(("id", "name", "admin", "created", "revoked"), rows))
+
+
+def submit(
+    results_file: Annotated[Path, typer.Argument(help="A results.json written by portia bench.")],
+    server: Annotated[str, typer.Option(help="The leaderboard's URL, such as http://HOST:8000.")],
+    method: Annotated[str, typer.Option(help="Your method's name, as the leaderboard shows it.")],
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar=TOKEN_VARIABLE,
+            help=f"Your API token (or set {TOKEN_VARIABLE}).",
+            show_default=False,
+        ),
+    ] = None,
+    description: Annotated[str, typer.Option(help="What the method is.")] = "",
+    url: Annotated[str | None, typer.Option(help="A page about it: paper or code.")] = None,
+    license: Annotated[str | None, typer.Option(help="Its code's or weights' license.")] = None,
+    env_steps: Annotated[
+        int | None, typer.Option(min=0, help="Environment steps used to train it.")
+    ] = None,
+    trained_on: Annotated[str | None, typer.Option(help="What it was trained on.")] = None,
+    policy_params: Annotated[
+        int | None, typer.Option(min=0, help="The policy's number of parameters.")
+    ] = None,
+) -> None:
+    """Submit a results file to a leaderboard as a self-reported entry; print its URL.
+
+    The file is validated here first, as `portia validate` does, and again by the server.
+    Exit codes: 0 stored; 1 the server cannot be reached (or the leaderboard extra is
+    missing); 2 bad options or no token; 3 the file is not valid; 7 the server refused
+    the submission or the token (its reason is printed).
+    """
+    _require(CLIENT_PACKAGES)
+    from leaderboard.client import submit_file
+    from leaderboard.errors import ServerRefusedError, ServerUnreachableError, SettingsError
+    from portia_envs.errors import ResultsError
+    from portia_envs.results import load_results, validate_results
+
+    if not token:
+        fail(f"no API token: pass --token TOKEN or set {TOKEN_VARIABLE}", EXIT_USAGE)
+    try:
+        validate_results(load_results(results_file), str(results_file))
+    except ResultsError as error:
+        fail(f"not submitted: {error}", EXIT_BAD_FILE)
+    given = {
+        "method": method,
+        "description": description,
+        "url": url,
+        "license": license,
+        "env_steps": env_steps,
+        "trained_on": trained_on,
+        "policy_params": policy_params,
+    }
+    metadata = {key: value for key, value in given.items() if value not in (None, "")}
+    try:
+        answer = submit_file(results_file, server=server, token=token, metadata=metadata)
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)
+    except ServerUnreachableError as error:
+        fail(str(error), EXIT_UNAVAILABLE)
+    except ServerRefusedError as error:
+        fail(str(error), EXIT_REFUSED)
+    typer.echo(f"submitted as entry {answer['id']} ({answer['tier']}): {answer['url']}")
