@@ -290,6 +290,7 @@ def test_portia_bench_scores_the_smoke_student(tmp_path):
     assert results["agent"]["name"] == "smoke_student"
 
 
+@pytest.mark.slow  # a training run and two benches: run with -m slow
 def test_a_short_training_run_beats_the_random_agent_on_smoke(tmp_path):
     from portia_envs.harness.agents import resolve_spec
     from portia_envs.harness.episode import RunConfig

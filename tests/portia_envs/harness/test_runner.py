@@ -171,6 +171,7 @@ def _wait_for_records(path, count, process):
     raise AssertionError(f"{count} records did not appear in {path}")
 
 
+@pytest.mark.slow  # half a minute; resume is also tested with a cut-off last line
 def test_a_killed_run_resumes_to_the_results_of_an_uninterrupted_one(tmp_path):
     out = tmp_path / "killed"
     process = _start_bench(out)
