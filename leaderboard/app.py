@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from leaderboard.api import router
 from leaderboard.database import open_database, session_factory
 from leaderboard.errors import LeaderboardError
+from leaderboard.jobs_api import router as jobs_router
 from leaderboard.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -40,6 +41,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     app.state.settings = settings
     app.state.sessions = sessions or session_factory(open_database(settings))
     app.include_router(router, prefix=API_PREFIX)
+    app.include_router(jobs_router, prefix=API_PREFIX)
     app.add_exception_handler(LeaderboardError, _refusal)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)

@@ -25,6 +25,7 @@ ACTIONS = (
     "entry.refused",
     "entry.hidden",
     "entry.flagged",
+    "policy.queued",
 )
 # The actor of changes made on the server's machine: `portia leaderboard ...` commands.
 COMMAND_LINE = "(command line)"

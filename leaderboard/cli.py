@@ -6,6 +6,7 @@ Examples::
     portia leaderboard token create alice
     portia leaderboard token create moderator --admin
     portia leaderboard seed-baselines --data-dir lb
+    portia leaderboard worker --data-dir lb
     portia submit runs/mine/results.json --server http://127.0.0.1:8000 --method "My method"
 
 Nothing of the ``leaderboard`` extra is imported here until a command runs: ``portia``
@@ -15,8 +16,9 @@ works without the extra, and these commands say how to install it when it is mis
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 
 # Exit code of `portia submit` when the server refuses the submission or the token.
 EXIT_REFUSED = 7
+# Exit code of `portia status` when the job failed.
+EXIT_FAILED = 8
 # The packages the server and the admin commands import, and the one the client does.
 SERVER_PACKAGES = ("fastapi", "sqlalchemy", "alembic", "uvicorn", "python_multipart")
 CLIENT_PACKAGES = ("httpx",)
@@ -143,6 +147,45 @@ def serve(
     url = url_of(sock)
     typer.echo(f"Portia leaderboard at {url}/api/v1 (docs: {url}/api/v1/docs); Ctrl-C stops it")
     make_server(create_app(settings, sessions)).run(sockets=[sock])
+
+
+@leaderboard_app.command()
+def worker(
+    data_dir: DataDirOption = DEFAULT_DATA_DIR,
+    database_url: DatabaseUrlOption = None,
+    once: Annotated[bool, typer.Option(help="Run at most one job, then exit.")] = False,
+    poll_s: Annotated[
+        float, typer.Option(min=0.1, help="Seconds between looks at an empty queue.")
+    ] = 5.0,
+    stale_s: Annotated[
+        float,
+        typer.Option(min=1.0, help="Seconds without a heartbeat before a running job is requeued."),
+    ] = 60.0,
+) -> None:
+    """Evaluate uploaded policies on hidden seeds: the verified tier's worker.
+
+    Any number of workers may share a database; each claims one job at a time. The data
+    directory holds the policy files and the seed secret (or set PORTIA_SEED_SECRET).
+    """
+    _require(SERVER_PACKAGES)
+    from leaderboard.hidden_seeds import load_secret
+    from leaderboard.worker import work
+
+    settings = _settings(data_dir, database_url)
+    sessions = _sessions(settings)
+    try:
+        secret = load_secret(settings.data_dir)
+    except SettingsError as error:
+        fail(str(error), EXIT_USAGE)
+    work(
+        sessions,
+        settings.data_dir,
+        secret,
+        once=once,
+        poll_s=poll_s,
+        stale_s=stale_s,
+        log=lambda line: typer.echo(line),
+    )
 
 
 @leaderboard_app.command("seed-baselines")
@@ -253,9 +296,23 @@ def token_list(
 
 
 def submit(
-    results_file: Annotated[Path, typer.Argument(help="A results.json written by portia bench.")],
     server: Annotated[str, typer.Option(help="The leaderboard's URL, such as http://HOST:8000.")],
     method: Annotated[str, typer.Option(help="Your method's name, as the leaderboard shows it.")],
+    results_file: Annotated[
+        Path | None,
+        typer.Argument(help="A results.json written by portia bench (self-reported tier)."),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="An ONNX policy for the server to evaluate on hidden seeds (verified tier).",
+        ),
+    ] = None,
+    suite: Annotated[
+        str | None, typer.Option(help="The suite the --policy is evaluated on.")
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(
@@ -275,25 +332,29 @@ def submit(
         int | None, typer.Option(min=0, help="The policy's number of parameters.")
     ] = None,
 ) -> None:
-    """Submit a results file to a leaderboard as a self-reported entry; print its URL.
+    """Submit a results file (self-reported) or an ONNX policy (verified); print the URL.
 
-    The file is validated here first, as `portia validate` does, and again by the server.
-    Exit codes: 0 stored; 1 the server cannot be reached (or the leaderboard extra is
-    missing); 2 bad options or no token; 3 the file is not valid; 7 the server refused
-    the submission or the token (its reason is printed).
+    A results file is validated here first, as `portia validate` does, and again by the
+    server. A policy (--policy FILE --suite NAME) is checked by the server against the
+    suite's policy contract and queued; `portia status JOB` follows its evaluation.
+    Exit codes: 0 stored or queued; 1 the server cannot be reached (or the leaderboard
+    extra is missing); 2 bad options or no token; 3 the file is not valid; 7 the server
+    refused the submission or the token (its reason is printed).
     """
     _require(CLIENT_PACKAGES)
-    from leaderboard.client import submit_file
+    from leaderboard.client import submit_file, submit_policy
     from leaderboard.errors import ServerRefusedError, ServerUnreachableError, SettingsError
     from portia_envs.errors import ResultsError
     from portia_envs.results import load_results, validate_results
 
     if not token:
         fail(f"no API token: pass --token TOKEN or set {TOKEN_VARIABLE}", EXIT_USAGE)
-    try:
-        validate_results(load_results(results_file), str(results_file))
-    except ResultsError as error:
-        fail(f"not submitted: {error}", EXIT_BAD_FILE)
+    if (results_file is None) == (policy is None):
+        fail("give a results file or --policy FILE --suite NAME (one of them)", EXIT_USAGE)
+    if policy is not None and not suite:
+        fail("--policy needs --suite NAME, the suite to evaluate it on", EXIT_USAGE)
+    if policy is None and suite is not None:
+        fail("--suite goes with --policy; a results file names its own suite", EXIT_USAGE)
     given = {
         "method": method,
         "description": description,
@@ -305,6 +366,16 @@ def submit(
     }
     metadata = {key: value for key, value in given.items() if value not in (None, "")}
     try:
+        if results_file is None:
+            job = submit_policy(policy, server=server, token=token, suite=suite, metadata=metadata)
+            typer.echo(
+                f"queued as job {job['id']} (position {job['queue_position']}): {job['url']}"
+            )
+            return
+        try:
+            validate_results(load_results(results_file), str(results_file))
+        except ResultsError as error:
+            fail(f"not submitted: {error}", EXIT_BAD_FILE)
         answer = submit_file(results_file, server=server, token=token, metadata=metadata)
     except SettingsError as error:
         fail(str(error), EXIT_USAGE)
@@ -313,3 +384,55 @@ def submit(
     except ServerRefusedError as error:
         fail(str(error), EXIT_REFUSED)
     typer.echo(f"submitted as entry {answer['id']} ({answer['tier']}): {answer['url']}")
+
+
+def status(
+    job: Annotated[int, typer.Argument(min=1, help="The job's id, as `portia submit` printed it.")],
+    server: Annotated[str, typer.Option(help="The leaderboard's URL, such as http://HOST:8000.")],
+    follow: Annotated[
+        bool, typer.Option(help="Print each change until the job finishes or fails.")
+    ] = False,
+    poll_s: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 5.0,
+) -> None:
+    """Print a verified-tier job's state; with --follow, until it finishes or fails.
+
+    Exit codes: 0 finished, queued or running; 1 the server cannot be reached; 2 bad
+    options; 7 the server refused the request (no such job); 8 the job failed.
+    """
+    _require(CLIENT_PACKAGES)
+    import time
+
+    from leaderboard.client import job_status
+    from leaderboard.errors import ServerRefusedError, ServerUnreachableError, SettingsError
+
+    shown = None
+    while True:
+        try:
+            answer = job_status(server, job)
+        except SettingsError as error:
+            fail(str(error), EXIT_USAGE)
+        except ServerUnreachableError as error:
+            fail(str(error), EXIT_UNAVAILABLE)
+        except ServerRefusedError as error:
+            fail(str(error), EXIT_REFUSED)
+        line = _job_line(answer)
+        if line != shown:
+            typer.echo(line)
+            shown = line
+        if answer["state"] == "failed":
+            fail(f"job {job} failed: {answer['reason']}\n{answer['log_tail'] or ''}", EXIT_FAILED)
+        if not follow or answer["state"] == "finished":
+            return
+        time.sleep(poll_s)
+
+
+def _job_line(answer: Mapping[str, Any]) -> str:
+    """Return the one-line summary of a job's status."""
+    state = answer["state"]
+    if state == "queued":
+        return f"job {answer['id']}: queued, position {answer['queue_position']}"
+    if state == "running":
+        return f"job {answer['id']}: running (attempt {answer['attempts']})"
+    if state == "finished":
+        return f"job {answer['id']}: finished, entries {' '.join(answer['entries'])}"
+    return f"job {answer['id']}: failed ({answer['reason']})"

@@ -1,4 +1,8 @@
-"""The client side of ``portia submit``: upload a results file and metadata with httpx."""
+"""The client side of ``portia submit`` and ``portia status``, with httpx.
+
+``portia submit`` uploads a results file (self-reported) or an ONNX policy (verified tier);
+``portia status`` reads a verified-tier job.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,20 @@ import httpx
 from leaderboard.errors import ServerRefusedError, ServerUnreachableError, SettingsError
 
 SUBMIT_PATH = "/api/v1/entries"
+POLICY_PATH = "/api/v1/policies"
+JOB_PATH = "/api/v1/jobs/{job_id}"
 # Seconds to wait for the server, which checks the file (recomputing its scores) before it
 # answers.
 TIMEOUT_S = 300.0
+
+
+def api_url(server: str, path: str) -> str:
+    """Return the URL of the API ``path`` of a leaderboard at ``server``.
+
+    Raises:
+        SettingsError: If ``server`` is not an http:// or https:// URL.
+    """
+    return entries_url(server).removesuffix(SUBMIT_PATH) + path
 
 
 def entries_url(server: str) -> str:
@@ -55,24 +70,83 @@ def submit_file(
         ServerUnreachableError: If the server cannot be reached or does not answer in time.
         ServerRefusedError: If it refuses the submission, with its reason.
     """
-    url = entries_url(server)
+    response = _request(
+        "POST",
+        entries_url(server),
+        server,
+        headers={"Authorization": f"Bearer {token}"},
+        data={key: str(value) for key, value in metadata.items()},
+        files={"results": (path.name, path.read_bytes(), "application/json")},
+        timeout=timeout_s,
+    )
+    if response.status_code == 201:
+        return response.json()
+    raise _refused(response)
+
+
+def submit_policy(
+    path: Path,
+    *,
+    server: str,
+    token: str,
+    suite: str,
+    metadata: Mapping[str, str | int],
+    timeout_s: float = TIMEOUT_S,
+) -> dict[str, Any]:
+    """Upload an ONNX policy with its suite and metadata for the verified tier.
+
+    Returns:
+        The server's answer: the job's ``id``, ``state``, ``queue_position`` and ``url``.
+
+    Raises:
+        SettingsError: If ``server`` is not an http(s) URL.
+        ServerUnreachableError: If the server cannot be reached or does not answer in time.
+        ServerRefusedError: If it refuses the policy, with its reason.
+    """
+    response = _request(
+        "POST",
+        api_url(server, POLICY_PATH),
+        server,
+        headers={"Authorization": f"Bearer {token}"},
+        data={"suite": suite, **{key: str(value) for key, value in metadata.items()}},
+        files={"policy": ("policy.onnx", path.read_bytes(), "application/octet-stream")},
+        timeout=timeout_s,
+    )
+    if response.status_code == 202:
+        return response.json()
+    raise _refused(response)
+
+
+def job_status(server: str, job_id: int, timeout_s: float = TIMEOUT_S) -> dict[str, Any]:
+    """Return a verified-tier job's status, as ``GET /api/v1/jobs/ID`` answers it.
+
+    Raises:
+        SettingsError: If ``server`` is not an http(s) URL.
+        ServerUnreachableError: If the server cannot be reached or does not answer in time.
+        ServerRefusedError: If it answers with an error (no such job).
+    """
+    url = api_url(server, JOB_PATH.format(job_id=job_id))
+    response = _request("GET", url, server, timeout=timeout_s)
+    if response.status_code == 200:
+        return response.json()
+    raise _refused(response, "request")
+
+
+def _request(method: str, url: str, server: str, **options: Any) -> httpx.Response:
+    """Send a request, turning transport failures into ``ServerUnreachableError``."""
     try:
-        response = httpx.post(
-            url,
-            headers={"Authorization": f"Bearer {token}"},
-            data={key: str(value) for key, value in metadata.items()},
-            files={"results": (path.name, path.read_bytes(), "application/json")},
-            timeout=timeout_s,
-        )
+        return httpx.request(method, url, **options)
     except httpx.TransportError as error:
         raise ServerUnreachableError(
             f"cannot reach the leaderboard at {server}: {error or type(error).__name__}"
         ) from None
-    if response.status_code == 201:
-        return response.json()
-    raise ServerRefusedError(
+
+
+def _refused(response: httpx.Response, what: str = "submission") -> ServerRefusedError:
+    """Return the error of an answer that is not the one expected, to a ``what``."""
+    return ServerRefusedError(
         f"the leaderboard refused the "
-        f"{'token' if response.status_code == 401 else 'submission'} (HTTP "
+        f"{'token' if response.status_code == 401 else what} (HTTP "
         f"{response.status_code}): {_reason(response)}",
         response.status_code,
     )

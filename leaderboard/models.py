@@ -7,9 +7,9 @@ equal to these classes). Times are stored in UTC.
 - ``entries``: submitted and seeded results with the summary columns the ranking reads.
 - ``audit_log``: every change, appended and never updated or deleted (the migration adds
   triggers that refuse both).
-- ``jobs``: the verified tier's evaluations of an entry's policy on hidden seeds. Their
-  seeds are derived from a server secret and the job, and only their sha256
-  (``seed_commitment``) is stored until they are revealed. No code writes jobs yet.
+- ``jobs``: the verified tier's evaluations of an uploaded ONNX policy on hidden seeds.
+  Their seeds are derived from a server secret (``hidden_seeds``); only their sha256
+  (``seed_commitment``) is stored. A finished job links the verified entries it made.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 # for consistency, or a shipped baseline run by the server itself.
 VERIFIED, SELF_REPORTED, BASELINE = "verified", "self-reported", "baseline"
 TIERS = (VERIFIED, SELF_REPORTED, BASELINE)
-JOB_STATES = ("queued", "running", "done", "failed")
+QUEUED, RUNNING, FINISHED, FAILED = "queued", "running", "finished", "failed"
+JOB_STATES = (QUEUED, RUNNING, FINISHED, FAILED)
 # Lengths of the short text columns.
 NAME_LENGTH = 100
 URL_LENGTH = 500
@@ -179,20 +180,32 @@ class AuditEvent(Base):
 
 
 class Job(Base):
-    """An evaluation of an entry's policy by a worker, on seeds derived from a server secret."""
+    """An evaluation of an uploaded policy by a worker, on seeds derived from a server secret."""
 
     __tablename__ = "jobs"
-    __table_args__ = (one_of("state", JOB_STATES),)
+    __table_args__ = (one_of("state", JOB_STATES), Index("ix_jobs_state", "state", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id"), index=True)
     state: Mapped[str] = mapped_column(String(16))
-    # sha256 of the hidden seeds, published before they are revealed.
-    seed_commitment: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
+    token_id: Mapped[int] = mapped_column(ForeignKey("tokens.id"))
+    # What is evaluated: the policy file (stored by its sha256) on a suite at its hash.
+    suite: Mapped[str] = mapped_column(String(64))
+    suite_hash: Mapped[str] = mapped_column(String(64))
+    policy_sha256: Mapped[str] = mapped_column(String(64))
+    # The submitter's metadata of the entries to make (JSON, ASCII).
+    entry_metadata: Mapped[str] = mapped_column(Text)
+    # sha256 of the hidden seeds; the seeds themselves are never stored.
+    seed_commitment: Mapped[str] = mapped_column(String(HASH_LENGTH))
+    # Claims of the job by workers, the one that holds it, and its latest sign of life.
+    attempts: Mapped[int]
     worker: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
     created_at: Mapped[datetime.datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime.datetime | None] = mapped_column(UTCDateTime)
-    error: Mapped[str | None] = mapped_column(Text)
-    # The results file the worker wrote (JSON, ASCII).
-    results: Mapped[str | None] = mapped_column(Text)
+    # Why a failed job failed (one of ``jobs.REASONS``) and the end of the agent's log.
+    reason: Mapped[str | None] = mapped_column(Text)
+    log_tail: Mapped[str | None] = mapped_column(Text)
+    # The verified entries a finished job made, one per track.
+    paused_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
+    realtime_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))

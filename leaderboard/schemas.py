@@ -233,3 +233,32 @@ class AuditEventOut(BaseModel):
     action: str
     entry_id: int | None
     detail: dict[str, Any]
+
+
+class QueuedOut(BaseModel):
+    """A policy accepted and queued for evaluation on hidden seeds."""
+
+    id: int = Field(description="The job's id.")
+    state: str
+    queue_position: int | None = Field(description="1: the next job a worker takes.")
+    url: str = Field(description="The URL of the job's status.")
+
+
+class JobOut(BaseModel):
+    """A verified-tier job's status; its hidden seeds are never shown."""
+
+    id: int
+    state: str = Field(description="queued, running, finished or failed.")
+    suite: str
+    suite_hash: str
+    policy_sha256: str
+    seed_commitment: str = Field(description="sha256 of the hidden seeds.")
+    queue_position: int | None
+    attempts: int
+    created_at: datetime.datetime
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    heartbeat_age_s: float | None = Field(description="Seconds since the worker's heartbeat.")
+    reason: str | None = Field(description="Why a failed job failed.")
+    log_tail: str | None = Field(description="The end of the agent's errors, if it failed.")
+    entries: list[str] = Field(description="The URLs of the verified entries it made.")

@@ -130,3 +130,50 @@ async def _read_multipart(request: Request, cap: int) -> tuple[dict[str, Any], A
         return fields, parse_results(await upload.read())
     finally:
         await form.close()
+
+
+async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str], bytes]:
+    """Read a policy upload: the multipart file part ``policy`` and the form fields.
+
+    Returns:
+        ``(fields, data)``: the form fields as sent (``suite`` and the metadata) and the
+        policy file's bytes.
+
+    Raises:
+        UploadTooLargeError: If the body is larger than ``cap``.
+        UnsupportedMediaTypeError: If it is not multipart.
+        BadRequestError: If it cannot be read, or lacks the file part ``policy``.
+    """
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        raise UnsupportedMediaTypeError(
+            f"a policy upload's Content-Type is multipart/form-data; got {media_type or 'none'!r}"
+        )
+    parser = MultiPartParser(
+        request.headers,
+        capped_body(request, cap),
+        max_files=1,
+        max_fields=MAX_FORM_FIELDS,
+        max_part_size=MAX_FIELD_BYTES,
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise BadRequestError(f"the multipart body cannot be read: {error.message}") from None
+    try:
+        upload = form.get("policy")
+        if not isinstance(upload, UploadFile):
+            raise BadRequestError(
+                "a policy upload holds the ONNX file as the file part 'policy' "
+                "(curl -F policy=@policy.onnx -F suite=smoke-v0 -F method=NAME)"
+            )
+        fields: dict[str, str] = {}
+        for key, value in form.multi_items():
+            if key == "policy":
+                continue
+            if not isinstance(value, str) or key in fields:
+                raise BadRequestError(f"form field {key!r} must be sent once, as text")
+            fields[key] = value
+        return fields, await upload.read()
+    finally:
+        await form.close()

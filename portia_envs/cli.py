@@ -27,7 +27,7 @@ from gymnasium import spaces
 from rich.console import Console
 from rich.progress import Progress
 
-from leaderboard.cli import leaderboard_app, submit
+from leaderboard.cli import leaderboard_app, status, submit
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.collect_cli import collect
@@ -61,6 +61,7 @@ app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)
 # The leaderboard's commands import its extra only when they run.
 app.add_typer(leaderboard_app, name="leaderboard")
 app.command()(submit)
+app.command()(status)
 
 
 class Camera(StrEnum):

@@ -33,6 +33,7 @@ from portia_envs.harness.agent_process import (
     DEFAULT_AGENT_MEMORY_MB,
     DEFAULT_AGENT_THREADS,
     AgentFailure,
+    python_agent_command,
 )
 from portia_envs.harness.agents import build_agent, exec_command, is_exec_spec, load_factory
 from portia_envs.results import ISOLATIONS
@@ -79,6 +80,9 @@ class RunConfig:
         agent_threads: Threads the agent process may compute with (onnxruntime's intra-op
             threads, torch's threads; ``PORTIA_AGENT_THREADS`` and ``OMP_NUM_THREADS`` in
             its environment).
+        agent_prefix: A program and its arguments that the agent process's command runs
+            under, such as ``("unshare", "-n")`` for an agent without network; empty:
+            none. It must exec the agent's command in place (same process).
     """
 
     suite: str
@@ -92,6 +96,7 @@ class RunConfig:
     agent_memory_mb: int = DEFAULT_AGENT_MEMORY_MB
     agent_cpu_s: float | None = None
     agent_threads: int = DEFAULT_AGENT_THREADS
+    agent_prefix: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATIONS:
@@ -113,7 +118,14 @@ class RunConfig:
             memory_mb=self.agent_memory_mb,
             cpu_s=self.timeout_s if self.agent_cpu_s is None else self.agent_cpu_s,
             run={"suite": self.suite, "track": self.track, "budget_ms": self.budget_ms},
-            command=exec_command(self.agent) if is_exec_spec(self.agent) else None,
+            command=[
+                *self.agent_prefix,
+                *(
+                    exec_command(self.agent)
+                    if is_exec_spec(self.agent)
+                    else python_agent_command(self.agent)
+                ),
+            ],
             threads=self.agent_threads,
         )
 

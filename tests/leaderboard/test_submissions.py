@@ -433,6 +433,8 @@ def test_the_openapi_docs_list_every_route(http):
         ("/api/v1/entries/{entry_id}/hide", "post"),
         ("/api/v1/entries/{entry_id}/flag", "post"),
         ("/api/v1/audit", "get"),
+        ("/api/v1/policies", "post"),
+        ("/api/v1/jobs/{job_id}", "get"),
     }
     body = spec["paths"]["/api/v1/entries"]["post"]["requestBody"]["content"]
     assert set(body) == {"application/json", "multipart/form-data"}

@@ -143,3 +143,10 @@ def test_the_teacher_plays_the_same_episodes_through_the_protocol(tmp_path):
         assert {key for key in first if first[key] != second[key]} <= {"think_s"}  # wall time
         assert first["think_steps"] > 0
     assert isolated["scores"] == in_worker["scores"]
+
+
+def test_the_agent_runs_under_its_command_prefix(tmp_path, hold_still):
+    prefixed = run(tmp_path / "env", fake("make_hold_still"), episodes=1, agent_prefix=("env",))
+    assert returns(prefixed) == returns(hold_still)
+    with pytest.raises(AgentPreflightError):
+        run(tmp_path / "false", fake("make_hold_still"), episodes=1, agent_prefix=("false",))

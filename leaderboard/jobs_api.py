@@ -1,0 +1,110 @@
+"""The HTTP routes of the verified tier: upload a policy, follow its job."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Security
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from leaderboard import intake
+from leaderboard.api import DB, bearer, errors
+from leaderboard.errors import LeaderboardError, NotFoundError
+from leaderboard.hidden_seeds import load_secret
+from leaderboard.jobs import queue_position
+from leaderboard.models import Job, utc_now
+from leaderboard.policies import accept_policy
+from leaderboard.schemas import EntryMetadata, JobOut, QueuedOut
+from leaderboard.settings import Settings
+from leaderboard.upload import read_policy_upload
+
+router = APIRouter()
+JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The job's id.")]
+
+
+@router.post(
+    "/policies",
+    status_code=202,
+    dependencies=[Security(bearer)],
+    responses=errors(400, 401, 404, 413, 415, 422, 429),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["policy", "suite", "method"],
+                        "properties": {
+                            "policy": {"type": "string", "format": "binary"},
+                            "suite": {"type": "string"},
+                            **EntryMetadata.model_json_schema()["properties"],
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_policy(request: Request) -> QueuedOut:
+    """Upload an ONNX policy to be evaluated by the server on hidden seeds (verified tier).
+
+    The file is checked against the suite's policy contract first; a file that breaks it
+    is refused (422, "invalid model" or "shape mismatch") and nothing is stored. Each
+    attempt counts against the token's daily quota.
+    """
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    settings: Settings = request.app.state.settings
+    token = await run_in_threadpool(
+        intake.admit,
+        sessions,
+        request.headers.get("authorization"),
+        limit=settings.daily_attempts,
+        at=utc_now(),
+    )
+    fields: dict[str, Any] = {}
+    try:
+        fields, data = await read_policy_upload(request, settings.max_upload_bytes)
+        job_id, position = await run_in_threadpool(
+            accept_policy,
+            sessions,
+            token,
+            fields,
+            data,
+            data_dir=settings.data_dir,
+            secret=load_secret(settings.data_dir),
+            at=utc_now(),
+        )
+    except LeaderboardError as error:
+        await run_in_threadpool(intake.refuse, sessions, token, error, fields, at=utc_now())
+        raise
+    url = str(request.url_for("job", job_id=job_id))
+    return QueuedOut(id=job_id, state="queued", queue_position=position, url=url)
+
+
+@router.get("/jobs/{job_id}", name="job", responses=errors(404, 422))
+def job_status(request: Request, session: DB, job_id: JobId) -> JobOut:
+    """Show a job: its state, place in the queue, attempts, outcome and entries."""
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFoundError(f"there is no job {job_id}")
+    age = None if job.heartbeat_at is None else (utc_now() - job.heartbeat_at).total_seconds()
+    made = [job.paused_entry_id, job.realtime_entry_id]
+    return JobOut(
+        id=job.id,
+        state=job.state,
+        suite=job.suite,
+        suite_hash=job.suite_hash,
+        policy_sha256=job.policy_sha256,
+        seed_commitment=job.seed_commitment,
+        queue_position=queue_position(session, job),
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        heartbeat_age_s=age,
+        reason=job.reason,
+        log_tail=job.log_tail,
+        entries=[str(request.url_for("entry", entry_id=i)) for i in made if i is not None],
+    )
