@@ -102,34 +102,14 @@ async def _read_json(request: Request, cap: int) -> tuple[dict[str, Any], Any]:
 
 async def _read_multipart(request: Request, cap: int) -> tuple[dict[str, Any], Any]:
     """Read a multipart submission: the file part ``results`` and the metadata fields."""
-    parser = MultiPartParser(
-        request.headers,
-        capped_body(request, cap),
-        max_files=1,
-        max_fields=MAX_FORM_FIELDS,
-        max_part_size=MAX_FIELD_BYTES,
+    fields, data = await _read_form(
+        request,
+        cap,
+        "results",
+        "a multipart submission holds the results file as the file part 'results' "
+        "(curl -F results=@results.json)",
     )
-    try:
-        form = await parser.parse()
-    except MultiPartException as error:
-        raise BadRequestError(f"the multipart body cannot be read: {error.message}") from None
-    try:
-        upload = form.get("results")
-        if not isinstance(upload, UploadFile):
-            raise BadRequestError(
-                "a multipart submission holds the results file as the file part 'results' "
-                "(curl -F results=@results.json)"
-            )
-        fields: dict[str, Any] = {}
-        for key, value in form.multi_items():
-            if key == "results":
-                continue
-            if not isinstance(value, str) or key in fields:
-                raise BadRequestError(f"form field {key!r} must be sent once, as text")
-            fields[key] = value
-        return fields, parse_results(await upload.read())
-    finally:
-        await form.close()
+    return fields, parse_results(data)
 
 
 async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str], bytes]:
@@ -149,6 +129,33 @@ async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str]
         raise UnsupportedMediaTypeError(
             f"a policy upload's Content-Type is multipart/form-data; got {media_type or 'none'!r}"
         )
+    return await _read_form(
+        request,
+        cap,
+        "policy",
+        "a policy upload holds the ONNX file as the file part 'policy' "
+        "(curl -F policy=@policy.onnx -F suite=smoke-v0 -F method=NAME)",
+    )
+
+
+async def _read_form(
+    request: Request, cap: int, part: str, missing: str
+) -> tuple[dict[str, str], bytes]:
+    """Read a multipart body of at most ``cap`` bytes: its file part and its text fields.
+
+    Args:
+        request: The request.
+        cap: The body's size cap, bytes.
+        part: The name of the one file part.
+        missing: The error's message when that part is missing.
+
+    Returns:
+        ``(fields, data)``: every other field (each sent once, as text) and the file's bytes.
+
+    Raises:
+        UploadTooLargeError: If the body is larger than ``cap``.
+        BadRequestError: If it cannot be read, lacks the file part, or repeats a field.
+    """
     parser = MultiPartParser(
         request.headers,
         capped_body(request, cap),
@@ -161,15 +168,12 @@ async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str]
     except MultiPartException as error:
         raise BadRequestError(f"the multipart body cannot be read: {error.message}") from None
     try:
-        upload = form.get("policy")
+        upload = form.get(part)
         if not isinstance(upload, UploadFile):
-            raise BadRequestError(
-                "a policy upload holds the ONNX file as the file part 'policy' "
-                "(curl -F policy=@policy.onnx -F suite=smoke-v0 -F method=NAME)"
-            )
+            raise BadRequestError(missing)
         fields: dict[str, str] = {}
         for key, value in form.multi_items():
-            if key == "policy":
+            if key == part:
                 continue
             if not isinstance(value, str) or key in fields:
                 raise BadRequestError(f"form field {key!r} must be sent once, as text")
