@@ -9,9 +9,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
 from fastapi.security import HTTPBearer
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
 from leaderboard import audit, intake
+from leaderboard.attempts import attempt
 from leaderboard.entries import (
     INTERVALS,
     board_entries,
@@ -22,7 +22,7 @@ from leaderboard.entries import (
     shown_entry,
     standing,
 )
-from leaderboard.errors import ForbiddenError, LeaderboardError, NotFoundError
+from leaderboard.errors import ForbiddenError, NotFoundError
 from leaderboard.models import Entry, Token, utc_now
 from leaderboard.ranking import VIEWS, boards
 from leaderboard.schemas import (
@@ -41,7 +41,6 @@ from leaderboard.schemas import (
     SubmittedOut,
     SuiteOut,
 )
-from leaderboard.settings import Settings
 from leaderboard.tokens import authenticate
 from leaderboard.upload import read_submission
 from portia_envs.errors import UnknownSuiteError
@@ -297,23 +296,11 @@ async def submit(request: Request) -> SubmittedOut:
     against the token's daily quota.
     """
     sessions: sessionmaker[Session] = request.app.state.sessions
-    settings: Settings = request.app.state.settings
-    token = await run_in_threadpool(
-        intake.admit,
-        sessions,
-        request.headers.get("authorization"),
-        limit=settings.daily_attempts,
-        at=utc_now(),
-    )
-    fields: dict[str, Any] = {}
-    try:
-        fields, results = await read_submission(request, settings.max_upload_bytes)
-        entry_id = await run_in_threadpool(
-            intake.accept, sessions, token, fields, results, at=utc_now()
-        )
-    except LeaderboardError as error:
-        await run_in_threadpool(intake.refuse, sessions, token, error, fields, at=utc_now())
-        raise
+
+    def accept(token: Token, fields: dict[str, Any], results: Any) -> int:
+        return intake.accept(sessions, token, fields, results, at=utc_now())
+
+    entry_id = await attempt(request, read_submission, accept)
     url = str(request.url_for("entry", entry_id=entry_id))
     return SubmittedOut(id=entry_id, tier="self-reported", url=url)
 

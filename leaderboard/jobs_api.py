@@ -6,14 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Security
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.concurrency import run_in_threadpool
 
-from leaderboard import intake
 from leaderboard.api import DB, bearer, errors
-from leaderboard.errors import LeaderboardError, NotFoundError
+from leaderboard.attempts import attempt
+from leaderboard.errors import NotFoundError
 from leaderboard.hidden_seeds import load_secret
 from leaderboard.jobs import queue_position
-from leaderboard.models import Job, utc_now
+from leaderboard.models import Job, Token, utc_now
 from leaderboard.policies import accept_policy
 from leaderboard.schemas import EntryMetadata, JobOut, QueuedOut
 from leaderboard.settings import Settings
@@ -56,18 +55,9 @@ async def upload_policy(request: Request) -> QueuedOut:
     """
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
-    token = await run_in_threadpool(
-        intake.admit,
-        sessions,
-        request.headers.get("authorization"),
-        limit=settings.daily_attempts,
-        at=utc_now(),
-    )
-    fields: dict[str, Any] = {}
-    try:
-        fields, data = await read_policy_upload(request, settings.max_upload_bytes)
-        job_id, position = await run_in_threadpool(
-            accept_policy,
+
+    def accept(token: Token, fields: dict[str, Any], data: bytes) -> tuple[int, int]:
+        return accept_policy(
             sessions,
             token,
             fields,
@@ -76,9 +66,8 @@ async def upload_policy(request: Request) -> QueuedOut:
             secret=load_secret(settings.data_dir),
             at=utc_now(),
         )
-    except LeaderboardError as error:
-        await run_in_threadpool(intake.refuse, sessions, token, error, fields, at=utc_now())
-        raise
+
+    job_id, position = await attempt(request, read_policy_upload, accept)
     url = str(request.url_for("job", job_id=job_id))
     return QueuedOut(id=job_id, state="queued", queue_position=position, url=url)
 
