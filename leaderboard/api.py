@@ -19,11 +19,13 @@ from leaderboard.entries import (
     flag_entry,
     hide_entry,
     interval,
+    show_entry,
     shown_entry,
     standing,
 )
 from leaderboard.errors import ForbiddenError, NotFoundError
 from leaderboard.models import Entry, Token, utc_now
+from leaderboard.page_cache import PageCache, version
 from leaderboard.ranking import VIEWS, boards
 from leaderboard.schemas import (
     AuditEventOut,
@@ -138,8 +140,12 @@ def list_suites(request: Request, session: DB) -> list[SuiteOut]:
     ]
 
 
-def _leaderboard(request: Request, session: Session, suite: str, view: str) -> LeaderboardOut:
-    """Return the leaderboard of ``suite`` in ``view`` (see ``ranking``)."""
+def leaderboard_of(request: Request, session: Session, suite: str, view: str) -> LeaderboardOut:
+    """Return the leaderboard of ``suite`` in ``view`` (see ``ranking``).
+
+    Raises:
+        NotFoundError: If Portia knows no suite ``suite``.
+    """
     name = suite_named(suite)
     tiers = VIEWS[view]
     entries = {entry.id: entry for entry in board_entries(session, name, tiers)}
@@ -185,12 +191,29 @@ View = Annotated[
 ]
 
 
-@router.get("/suites/{suite}/leaderboard", name="leaderboard", responses=errors(404, 422))
-def leaderboard(
-    request: Request, session: DB, suite: str, tier: View = "verified"
-) -> LeaderboardOut:
-    """Rank a suite's entries per track: by held-out success rate, tie-aware."""
-    return _leaderboard(request, session, suite, tier)
+@router.get(
+    "/suites/{suite}/leaderboard",
+    name="leaderboard",
+    responses={200: {"model": LeaderboardOut}, **errors(404, 422)},
+    response_class=Response,
+)
+def leaderboard(request: Request, session: DB, suite: str, tier: View = "verified") -> Response:
+    """Rank a suite's entries per track: by held-out success rate, tie-aware.
+
+    The answer is rendered once per change of the stored data (``page_cache``).
+    """
+    return Response(cached_board(request, session, suite, tier), media_type="application/json")
+
+
+def cached_board(request: Request, session: Session, suite: str, view: str) -> bytes:
+    """Return the leaderboard of ``suite`` in ``view`` as JSON, rendered once per data version."""
+    cache: PageCache = request.app.state.page_cache
+    key = ("board.json", suite, view, str(request.base_url))
+    return cache.get(
+        key,
+        version(session),
+        lambda: leaderboard_of(request, session, suite, view).model_dump_json().encode(),
+    )
 
 
 @router.get(
@@ -202,11 +225,11 @@ def download_leaderboard(
     request: Request, session: DB, suite: str, tier: View = "verified"
 ) -> Response:
     """Download a suite's leaderboard as a JSON file (the same content as the leaderboard)."""
-    board = _leaderboard(request, session, suite, tier)
+    name = suite_named(suite)
     return Response(
-        board.model_dump_json(indent=1),
+        cached_board(request, session, name, tier),
         media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{board.suite}-leaderboard.json"'},
+        headers={"Content-Disposition": f'attachment; filename="{name}-leaderboard.json"'},
     )
 
 
@@ -307,8 +330,16 @@ async def submit(request: Request) -> SubmittedOut:
 
 @router.post("/entries/{entry_id}/hide", responses=errors(401, 403, 404, 409, 422))
 def hide(session: DB, token: Admin, entry_id: EntryId, body: ModerationIn) -> ModeratedOut:
-    """Hide an entry from every leaderboard, with a reason (admin)."""
+    """Hide an entry from every leaderboard, with a reason (admin); `show` undoes it."""
     entry = hide_entry(session, entry_id, reason=body.reason, token=token, at=utc_now())
+    session.commit()
+    return ModeratedOut(id=entry.id, hidden=entry.hidden_reason, flag=entry.flag_reason)
+
+
+@router.post("/entries/{entry_id}/show", responses=errors(401, 403, 404, 409, 422))
+def show(session: DB, token: Admin, entry_id: EntryId, body: ModerationIn) -> ModeratedOut:
+    """Show a hidden entry again, with a reason (admin): it is ranked as before."""
+    entry = show_entry(session, entry_id, reason=body.reason, token=token, at=utc_now())
     session.commit()
     return ModeratedOut(id=entry.id, hidden=entry.hidden_reason, flag=entry.flag_reason)
 

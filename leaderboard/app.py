@@ -1,10 +1,15 @@
-"""The leaderboard's FastAPI application: the API, its errors as JSON, and its database."""
+"""The leaderboard's FastAPI application: the API, the web pages, their errors, the database.
+
+Errors are answered as JSON (``{"error": message}``) under ``API_PREFIX`` and as an HTML
+page elsewhere, with the same status and message.
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
@@ -14,13 +19,16 @@ from leaderboard.api import router
 from leaderboard.database import open_database, session_factory
 from leaderboard.errors import LeaderboardError
 from leaderboard.jobs_api import router as jobs_router
+from leaderboard.page_cache import PageCache
+from leaderboard.pages import PACKAGE, error_page
+from leaderboard.pages import router as pages_router
 from leaderboard.settings import Settings
 
 API_PREFIX = "/api/v1"
 
 
 def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None) -> FastAPI:
-    """Return the application serving the API under ``API_PREFIX``.
+    """Return the application serving the API under ``API_PREFIX`` and the pages at ``/``.
 
     Args:
         settings: The server's settings.
@@ -40,8 +48,11 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     )
     app.state.settings = settings
     app.state.sessions = sessions or session_factory(open_database(settings))
+    app.state.page_cache = PageCache()
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static")
     app.add_exception_handler(LeaderboardError, _refusal)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
@@ -49,10 +60,21 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     return app
 
 
+def _error(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """Answer an error: ``{"error": message}`` under the API, else an HTML page saying it."""
+    if request.url.path.startswith(API_PREFIX):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+    answer = error_page(request, status, message)
+    answer.headers.update(headers or {})
+    return answer
+
+
 async def _refusal(request: Request, error: Exception) -> Response:
-    """Answer a ``LeaderboardError`` with its status and ``{"error": message}``."""
+    """Answer a ``LeaderboardError`` with its status and message."""
     assert isinstance(error, LeaderboardError)
-    return JSONResponse({"error": str(error)}, status_code=error.status, headers=error.headers())
+    return _error(request, error.status, str(error), error.headers())
 
 
 async def _invalid_request(request: Request, error: Exception) -> Response:
@@ -60,17 +82,14 @@ async def _invalid_request(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     first = error.errors()[0]
     where = " ".join(str(part) for part in first["loc"])
-    return JSONResponse({"error": f"{where}: {first['msg']}"}, status_code=422)
+    return _error(request, 422, f"{where}: {first['msg']}")
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
-    """Answer Starlette's own errors (no such route, method not allowed) as JSON."""
+    """Answer Starlette's own errors (no such route, method not allowed)."""
     assert isinstance(error, HTTPException)
-    return JSONResponse(
-        {"error": f"{error.detail}: {request.method} {request.url.path}"},
-        status_code=error.status_code,
-        headers=error.headers,
-    )
+    message = f"{error.detail}: {request.method} {request.url.path}"
+    return _error(request, error.status_code, message, error.headers)
 
 
 class NoSniffing:

@@ -1,8 +1,10 @@
 """The audit log: one row appended per change, never updated or deleted.
 
 Actions: ``token.created``, ``token.revoked``, ``entry.submitted``, ``entry.refused`` (a
-submission attempt that stored nothing, with the reason), ``entry.hidden`` and
-``entry.flagged``. Each row says when, who (a token's name, or ``COMMAND_LINE``), which
+submission attempt that stored nothing, with the reason), ``entry.hidden``,
+``entry.shown`` (a hidden entry shown again), ``entry.flagged`` and ``policy.queued``.
+Every change to what a board shows writes a row, so the log's last id versions the
+stored data (``page_cache``). Each row says when, who (a token's name, or ``COMMAND_LINE``), which
 entry, and a JSON object of details.
 """
 
@@ -24,6 +26,7 @@ ACTIONS = (
     "entry.submitted",
     "entry.refused",
     "entry.hidden",
+    "entry.shown",
     "entry.flagged",
     "policy.queued",
 )

@@ -313,6 +313,16 @@ def submit(
     suite: Annotated[
         str | None, typer.Option(help="The suite the --policy is evaluated on.")
     ] = None,
+    public_results: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True,
+            dir_okay=False,
+            help="Your own results.json of the --policy on public seeds (portia bench "
+            "--agent policy.onnx, paused track): the server re-runs those seeds and shows "
+            "any difference.",
+        ),
+    ] = None,
     token: Annotated[
         str | None,
         typer.Option(
@@ -336,7 +346,9 @@ def submit(
 
     A results file is validated here first, as `portia validate` does, and again by the
     server. A policy (--policy FILE --suite NAME) is checked by the server against the
-    suite's policy contract and queued; `portia status JOB` follows its evaluation.
+    suite's policy contract and queued; `portia status JOB` follows its evaluation. With
+    --public-results, the server's run of the policy on those public seeds is compared
+    with yours, episode by episode.
     Exit codes: 0 stored or queued; 1 the server cannot be reached (or the leaderboard
     extra is missing); 2 bad options or no token; 3 the file is not valid; 7 the server
     refused the submission or the token (its reason is printed).
@@ -355,6 +367,8 @@ def submit(
         fail("--policy needs --suite NAME, the suite to evaluate it on", EXIT_USAGE)
     if policy is None and suite is not None:
         fail("--suite goes with --policy; a results file names its own suite", EXIT_USAGE)
+    if policy is None and public_results is not None:
+        fail("--public-results goes with --policy; it is that policy's run", EXIT_USAGE)
     given = {
         "method": method,
         "description": description,
@@ -366,16 +380,25 @@ def submit(
     }
     metadata = {key: value for key, value in given.items() if value not in (None, "")}
     try:
+        for checked in (results_file, public_results):
+            if checked is not None:
+                try:
+                    validate_results(load_results(checked), str(checked))
+                except ResultsError as error:
+                    fail(f"not submitted: {error}", EXIT_BAD_FILE)
         if results_file is None:
-            job = submit_policy(policy, server=server, token=token, suite=suite, metadata=metadata)
+            job = submit_policy(
+                policy,
+                server=server,
+                token=token,
+                suite=suite,
+                metadata=metadata,
+                public_results=public_results,
+            )
             typer.echo(
                 f"queued as job {job['id']} (position {job['queue_position']}): {job['url']}"
             )
             return
-        try:
-            validate_results(load_results(results_file), str(results_file))
-        except ResultsError as error:
-            fail(f"not submitted: {error}", EXIT_BAD_FILE)
         answer = submit_file(results_file, server=server, token=token, metadata=metadata)
     except SettingsError as error:
         fail(str(error), EXIT_USAGE)
@@ -419,6 +442,8 @@ def status(
         if line != shown:
             typer.echo(line)
             shown = line
+        if answer["state"] == "finished" and answer["public_check"] is not None:
+            typer.echo(_public_check_line(answer["public_check"]))
         if answer["state"] == "failed":
             fail(f"job {job} failed: {answer['reason']}\n{answer['log_tail'] or ''}", EXIT_FAILED)
         if not follow or answer["state"] == "finished":
@@ -436,3 +461,15 @@ def _job_line(answer: Mapping[str, Any]) -> str:
     if state == "finished":
         return f"job {answer['id']}: finished, entries {' '.join(answer['entries'])}"
     return f"job {answer['id']}: failed ({answer['reason']})"
+
+
+def _public_check_line(check: Mapping[str, Any]) -> str:
+    """Return the one-line summary of a job's public-seed check."""
+    seeds = ", ".join(str(seed) for seed in check["seeds"])
+    where = f"public seeds {seeds} (paused)"
+    if not check["claimed"]:
+        return f"{where}: the server's run is on the job's page; you sent no results to compare"
+    return (
+        f"{where}: the server's run agrees with yours on {check['agreeing']} of "
+        f"{check['episodes']} episodes" + ("" if check["agrees"] else "; see the job's page")
+    )

@@ -91,9 +91,13 @@ def submit_policy(
     token: str,
     suite: str,
     metadata: Mapping[str, str | int],
+    public_results: Path | None = None,
     timeout_s: float = TIMEOUT_S,
 ) -> dict[str, Any]:
     """Upload an ONNX policy with its suite and metadata for the verified tier.
+
+    ``public_results``, the submitter's own paused results of the policy on public
+    seeds, goes with it for the public-seed check.
 
     Returns:
         The server's answer: the job's ``id``, ``state``, ``queue_position`` and ``url``.
@@ -103,13 +107,16 @@ def submit_policy(
         ServerUnreachableError: If the server cannot be reached or does not answer in time.
         ServerRefusedError: If it refuses the policy, with its reason.
     """
+    files = {"policy": ("policy.onnx", path.read_bytes(), "application/octet-stream")}
+    if public_results is not None:
+        files["public_results"] = ("results.json", public_results.read_bytes(), "application/json")
     response = _request(
         "POST",
         api_url(server, POLICY_PATH),
         server,
         headers={"Authorization": f"Bearer {token}"},
         data={"suite": suite, **{key: str(value) for key, value in metadata.items()}},
-        files={"policy": ("policy.onnx", path.read_bytes(), "application/octet-stream")},
+        files=files,
         timeout=timeout_s,
     )
     if response.status_code == 202:

@@ -150,6 +150,25 @@ def hide_entry(
     return entry
 
 
+def show_entry(
+    session: Session, entry_id: int, *, reason: str, token: Token, at: datetime.datetime
+) -> Entry:
+    """Show a hidden entry again (it is ranked as before) and log why.
+
+    Raises:
+        NotFoundError: If there is no such entry.
+        ConflictError: If it is not hidden.
+    """
+    entry = find_entry(session, entry_id)
+    if entry.hidden_at is None:
+        raise ConflictError(f"entry {entry_id} is not hidden")
+    entry.hidden_at, entry.hidden_reason = None, None
+    audit.record(
+        session, "entry.shown", at=at, token=token, entry_id=entry_id, detail={"reason": reason}
+    )
+    return entry
+
+
 def flag_entry(
     session: Session, entry_id: int, *, reason: str, token: Token, at: datetime.datetime
 ) -> Entry:

@@ -14,9 +14,10 @@ from leaderboard.hidden_seeds import load_secret
 from leaderboard.jobs import queue_position
 from leaderboard.models import Job, Token, utc_now
 from leaderboard.policies import accept_policy
-from leaderboard.schemas import EntryMetadata, JobOut, QueuedOut
+from leaderboard.public_check import PublicCheck, public_check_of
+from leaderboard.schemas import EntryMetadata, JobOut, PublicCheckOut, QueuedOut, TaskCheckOut
 from leaderboard.settings import Settings
-from leaderboard.upload import read_policy_upload
+from leaderboard.upload import PolicyUpload, read_policy_upload
 
 router = APIRouter()
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The job's id.")]
@@ -37,6 +38,12 @@ JobId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The job's id.")]
                         "required": ["policy", "suite", "method"],
                         "properties": {
                             "policy": {"type": "string", "format": "binary"},
+                            "public_results": {
+                                "type": "string",
+                                "format": "binary",
+                                "description": "Your own paused-track results of this policy "
+                                "on public seeds, for the public-seed check.",
+                            },
                             "suite": {"type": "string"},
                             **EntryMetadata.model_json_schema()["properties"],
                         },
@@ -50,18 +57,20 @@ async def upload_policy(request: Request) -> QueuedOut:
     """Upload an ONNX policy to be evaluated by the server on hidden seeds (verified tier).
 
     The file is checked against the suite's policy contract first; a file that breaks it
-    is refused (422, "invalid model" or "shape mismatch") and nothing is stored. Each
+    is refused (422, "invalid model" or "shape mismatch") and nothing is stored. With the
+    optional file ``public_results`` (your `portia bench` of this file on public seeds,
+    paused track), the worker re-runs those seeds and the job shows any difference. Each
     attempt counts against the token's daily quota.
     """
     sessions: sessionmaker[Session] = request.app.state.sessions
     settings: Settings = request.app.state.settings
 
-    def accept(token: Token, fields: dict[str, Any], data: bytes) -> tuple[int, int]:
+    def accept(token: Token, fields: dict[str, Any], upload: PolicyUpload) -> tuple[int, int]:
         return accept_policy(
             sessions,
             token,
             fields,
-            data,
+            upload,
             data_dir=settings.data_dir,
             secret=load_secret(settings.data_dir),
             at=utc_now(),
@@ -80,6 +89,7 @@ def job_status(request: Request, session: DB, job_id: JobId) -> JobOut:
         raise NotFoundError(f"there is no job {job_id}")
     age = None if job.heartbeat_at is None else (utc_now() - job.heartbeat_at).total_seconds()
     made = [job.paused_entry_id, job.realtime_entry_id]
+    check = public_check_of(job)
     return JobOut(
         id=job.id,
         state=job.state,
@@ -96,4 +106,18 @@ def job_status(request: Request, session: DB, job_id: JobId) -> JobOut:
         reason=job.reason,
         log_tail=job.log_tail,
         entries=[str(request.url_for("entry", entry_id=i)) for i in made if i is not None],
+        public_check=None if check is None else public_check_out(check),
+        page=str(request.url_for("job_page", job_id=job.id)),
+    )
+
+
+def public_check_out(check: PublicCheck) -> PublicCheckOut:
+    """Return the API's form of a public-seed check."""
+    return PublicCheckOut(
+        seeds=check.seeds,
+        episodes=check.episodes,
+        claimed=check.claimed,
+        agreeing=check.agreeing,
+        agrees=check.agrees,
+        tasks=[TaskCheckOut(**vars(task)) for task in check.tasks],
     )

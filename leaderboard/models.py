@@ -206,6 +206,10 @@ class Job(Base):
     # Why a failed job failed (one of ``jobs.REASONS``) and the end of the agent's log.
     reason: Mapped[str | None] = mapped_column(Text)
     log_tail: Mapped[str | None] = mapped_column(Text)
+    # The public-seed check (``public_check``): the submitter's own paused run of the
+    # policy, if they sent one, and the worker's run on the same public seeds (JSON).
+    claimed_results: Mapped[str | None] = mapped_column(Text)
+    public_results: Mapped[str | None] = mapped_column(Text)
     # The verified entries a finished job made, one per track.
     paused_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))
     realtime_entry_id: Mapped[int | None] = mapped_column(ForeignKey("entries.id"))

@@ -20,11 +20,14 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaderboard import audit
+from leaderboard.entries import canonical_json
 from leaderboard.errors import NotFoundError, RefusedEntryError
 from leaderboard.hidden_seeds import DEFAULT_SEEDS, commitment, derive_seeds
 from leaderboard.jobs import TRACKS, queue_position
 from leaderboard.models import QUEUED, Job, Token
+from leaderboard.public_check import check_claimed
 from leaderboard.submission import parse_metadata
+from leaderboard.upload import PolicyUpload
 from portia_envs.errors import UnknownSuiteError
 from portia_envs.suites import get_suite
 
@@ -38,8 +41,11 @@ def policy_path(data_dir: Path, sha256: str) -> Path:
     return data_dir / POLICY_DIR / f"{sha256}.onnx"
 
 
-def check_policy_file(path: Path, suite: str) -> None:
+def check_policy_file(path: Path, suite: str) -> int:
     """Check an ONNX policy file against the contract of ``suite``'s agents.
+
+    Returns:
+        Its parameter count (``onnx_policy.parameter_count``).
 
     Raises:
         RefusedEntryError: ``invalid model: ...`` if the file is not a valid ONNX policy,
@@ -49,6 +55,7 @@ def check_policy_file(path: Path, suite: str) -> None:
     from portia_envs.harness.onnx_policy import (
         PolicyContractError,
         check_contract,
+        parameter_count,
         read_policy,
         shared_layout_of,
     )
@@ -68,13 +75,14 @@ def check_policy_file(path: Path, suite: str) -> None:
         raise RefusedEntryError(f"{SHAPE_MISMATCH}: {error}") from None
     finally:
         env.close()
+    return parameter_count(model)
 
 
 def accept_policy(
     sessions: sessionmaker[Session],
     token: Token,
     fields: Mapping[str, Any],
-    data: bytes,
+    upload: PolicyUpload,
     *,
     data_dir: Path,
     secret: bytes,
@@ -82,11 +90,15 @@ def accept_policy(
 ) -> tuple[int, int]:
     """Check an uploaded policy and its metadata, store the file and queue its job.
 
+    The entries the job makes state the policy's parameter count as the file holds it,
+    whatever the metadata says.
+
     Args:
         sessions: The leaderboard's database.
         token: The submitter.
         fields: The form fields: ``suite`` and the entry metadata.
-        data: The policy file's bytes.
+        upload: The policy file, and the submitter's own public-seed results if sent
+            (checked by ``public_check.check_claimed``).
         data_dir: Where policy files are kept.
         secret: The seed secret (``hidden_seeds.load_secret``).
         at: When, in UTC.
@@ -95,7 +107,8 @@ def accept_policy(
         ``(job id, queue position)``.
 
     Raises:
-        RefusedEntryError: If the suite field is missing, the metadata or the file is refused.
+        RefusedEntryError: If the suite field is missing, or the metadata, the policy file
+            or the public-seed results are refused.
     """
     given = dict(fields)
     suite_name = given.pop("suite", "")
@@ -106,14 +119,20 @@ def accept_policy(
     except UnknownSuiteError as error:
         raise NotFoundError(str(error)) from None
     metadata = parse_metadata(given)
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = hashlib.sha256(upload.policy).hexdigest()
     target = policy_path(data_dir, sha256)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
-        upload = Path(scratch) / "policy.onnx"
-        upload.write_bytes(data)
-        check_policy_file(upload, suite.name)
-        os.replace(upload, target)
+        path = Path(scratch) / "policy.onnx"
+        path.write_bytes(upload.policy)
+        params = check_policy_file(path, suite.name)
+        claimed = None
+        if upload.public_results is not None:
+            claimed = check_claimed(
+                upload.public_results, suite=suite.name, suite_hash=suite.hash, policy_sha256=sha256
+            )
+        os.replace(path, target)
+    metadata = metadata.model_copy(update={"policy_params": params})
     seeds = {track: derive_seeds(secret, suite.hash, track, DEFAULT_SEEDS) for track in TRACKS}
     with sessions.begin() as session:
         job = Job(
@@ -124,6 +143,7 @@ def accept_policy(
             policy_sha256=sha256,
             entry_metadata=json.dumps(metadata.model_dump(), ensure_ascii=True),
             seed_commitment=commitment(seeds),
+            claimed_results=None if claimed is None else canonical_json(claimed),
             attempts=0,
             created_at=at,
         )

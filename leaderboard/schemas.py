@@ -244,6 +244,29 @@ class QueuedOut(BaseModel):
     url: str = Field(description="The URL of the job's status.")
 
 
+class TaskCheckOut(BaseModel):
+    """One task of the public-seed check: the server's run beside the submitter's."""
+
+    task_id: str
+    split: str
+    server_success: float
+    server_return: float
+    claimed_success: float | None = Field(description="null if the submitter sent no results.")
+    claimed_return: float | None
+    disagreeing: int = Field(description="Episodes of the task on which the two runs differ.")
+
+
+class PublicCheckOut(BaseModel):
+    """The server's run of the policy on public seeds (paused) against the submitter's own."""
+
+    seeds: list[int]
+    episodes: int
+    claimed: bool = Field(description="Whether the submitter sent their own results.")
+    agreeing: int = Field(description="Episodes on which both runs agree.")
+    agrees: bool = Field(description="The submitter sent results and every episode agrees.")
+    tasks: list[TaskCheckOut]
+
+
 class JobOut(BaseModel):
     """A verified-tier job's status; its hidden seeds are never shown."""
 
@@ -262,3 +285,7 @@ class JobOut(BaseModel):
     reason: str | None = Field(description="Why a failed job failed.")
     log_tail: str | None = Field(description="The end of the agent's errors, if it failed.")
     entries: list[str] = Field(description="The URLs of the verified entries it made.")
+    public_check: PublicCheckOut | None = Field(
+        description="The public-seed check, once the worker has run it."
+    )
+    page: str = Field(description="The URL of the job's web page.")

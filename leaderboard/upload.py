@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -24,6 +25,8 @@ MEDIA_TYPES = ("application/json", "multipart/form-data")
 # Form fields of a multipart submission: the metadata's few, each short.
 MAX_FORM_FIELDS = 20
 MAX_FIELD_BYTES = 64 * 2**10
+# The optional file part of a policy upload: the submitter's results on public seeds.
+PUBLIC_RESULTS = "public_results"
 
 
 def _too_large(cap: int, read: str) -> UploadTooLargeError:
@@ -102,55 +105,75 @@ async def _read_json(request: Request, cap: int) -> tuple[dict[str, Any], Any]:
 
 async def _read_multipart(request: Request, cap: int) -> tuple[dict[str, Any], Any]:
     """Read a multipart submission: the file part ``results`` and the metadata fields."""
-    fields, data = await _read_form(
+    fields, files = await _read_form(
         request,
         cap,
         "results",
         "a multipart submission holds the results file as the file part 'results' "
         "(curl -F results=@results.json)",
     )
-    return fields, parse_results(data)
+    return fields, parse_results(files["results"])
 
 
-async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str], bytes]:
-    """Read a policy upload: the multipart file part ``policy`` and the form fields.
+async def read_policy_upload(request: Request, cap: int) -> tuple[dict[str, str], PolicyUpload]:
+    """Read a policy upload: the file parts ``policy`` and ``public_results`` (optional).
 
     Returns:
-        ``(fields, data)``: the form fields as sent (``suite`` and the metadata) and the
-        policy file's bytes.
+        ``(fields, upload)``: the form fields as sent (``suite`` and the metadata) and the
+        files.
 
     Raises:
         UploadTooLargeError: If the body is larger than ``cap``.
         UnsupportedMediaTypeError: If it is not multipart.
         BadRequestError: If it cannot be read, or lacks the file part ``policy``.
+        RefusedEntryError: If ``public_results`` is not JSON.
     """
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "multipart/form-data":
         raise UnsupportedMediaTypeError(
             f"a policy upload's Content-Type is multipart/form-data; got {media_type or 'none'!r}"
         )
-    return await _read_form(
+    fields, files = await _read_form(
         request,
         cap,
         "policy",
         "a policy upload holds the ONNX file as the file part 'policy' "
         "(curl -F policy=@policy.onnx -F suite=smoke-v0 -F method=NAME)",
+        optional=(PUBLIC_RESULTS,),
     )
+    public = files.get(PUBLIC_RESULTS)
+    return fields, PolicyUpload(files["policy"], None if public is None else parse_results(public))
+
+
+@dataclass(frozen=True)
+class PolicyUpload:
+    """The files of a policy upload.
+
+    Attributes:
+        policy: The ONNX file's bytes.
+        public_results: The submitter's own results of it on public seeds, parsed JSON,
+            or None if not sent.
+    """
+
+    policy: bytes
+    public_results: Any | None
 
 
 async def _read_form(
-    request: Request, cap: int, part: str, missing: str
-) -> tuple[dict[str, str], bytes]:
-    """Read a multipart body of at most ``cap`` bytes: its file part and its text fields.
+    request: Request, cap: int, part: str, missing: str, optional: tuple[str, ...] = ()
+) -> tuple[dict[str, str], dict[str, bytes]]:
+    """Read a multipart body of at most ``cap`` bytes: its file parts and its text fields.
 
     Args:
         request: The request.
         cap: The body's size cap, bytes.
-        part: The name of the one file part.
+        part: The name of the file part required.
         missing: The error's message when that part is missing.
+        optional: The names of file parts that may also come.
 
     Returns:
-        ``(fields, data)``: every other field (each sent once, as text) and the file's bytes.
+        ``(fields, files)``: every other field (each sent once, as text), and the bytes of
+        each file part sent, by name.
 
     Raises:
         UploadTooLargeError: If the body is larger than ``cap``.
@@ -159,7 +182,7 @@ async def _read_form(
     parser = MultiPartParser(
         request.headers,
         capped_body(request, cap),
-        max_files=1,
+        max_files=1 + len(optional),
         max_fields=MAX_FORM_FIELDS,
         max_part_size=MAX_FIELD_BYTES,
     )
@@ -168,16 +191,21 @@ async def _read_form(
     except MultiPartException as error:
         raise BadRequestError(f"the multipart body cannot be read: {error.message}") from None
     try:
-        upload = form.get(part)
-        if not isinstance(upload, UploadFile):
+        if not isinstance(form.get(part), UploadFile):
             raise BadRequestError(missing)
         fields: dict[str, str] = {}
+        files: dict[str, bytes] = {}
         for key, value in form.multi_items():
-            if key == part:
-                continue
-            if not isinstance(value, str) or key in fields:
-                raise BadRequestError(f"form field {key!r} must be sent once, as text")
-            fields[key] = value
-        return fields, await upload.read()
+            if key in fields or key in files:
+                raise BadRequestError(f"form field {key!r} must be sent once")
+            if key in (part, *optional):
+                if not isinstance(value, UploadFile):
+                    raise BadRequestError(f"form field {key!r} must be sent as a file")
+                files[key] = await value.read()
+            elif isinstance(value, str):
+                fields[key] = value
+            else:
+                raise BadRequestError(f"form field {key!r} must be sent as text")
+        return fields, files
     finally:
         await form.close()

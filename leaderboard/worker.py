@@ -2,7 +2,8 @@
 
 A job's policy is benched by the harness on both tracks (paused first, then realtime on
 the wall clock with the default budget), its agent in its own process with one thread
-and memory and CPU limits, on the hidden seeds (``hidden_seeds``). If more than half of
+and memory and CPU limits, on the hidden seeds (``hidden_seeds``), then on the public
+seeds of the public-seed check (``public_check``). If more than half of
 the episodes fail, the job fails with a curated reason; else each track's results, their
 seeds removed, become a verified entry. While it runs, a thread beats the job's heartbeat.
 Where the OS allows it (``unshare``), the agent runs in a network namespace of its own,
@@ -27,10 +28,11 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from leaderboard import jobs
-from leaderboard.entries import add_entry
+from leaderboard.entries import add_entry, canonical_json
 from leaderboard.hidden_seeds import DEFAULT_SEEDS, derive_seeds, redact
 from leaderboard.models import VERIFIED, Job, Token, utc_now
 from leaderboard.policies import INVALID_MODEL, SHAPE_MISMATCH, policy_path
+from leaderboard.public_check import public_run_of
 from leaderboard.schemas import EntryMetadata
 from leaderboard.submission import check_results
 from leaderboard.summary import summarize
@@ -117,13 +119,14 @@ def bench_track(
     seeds: list[int],
     out_dir: Path,
     prefix: tuple[str, ...],
+    episodes: int = 1,
 ) -> dict[str, Any]:
-    """Run ``policy`` on every task of ``suite`` on ``track`` and the hidden ``seeds``.
+    """Run ``policy`` on every task of ``suite`` on ``track``, ``seeds`` and ``episodes``.
 
     The agent's command runs under ``prefix`` (``no_network_prefix``).
 
     Returns:
-        The results, seeds and all (server-side only).
+        The results, seeds and all (the hidden ones are server-side only).
 
     Raises:
         JobFailed: If the agent cannot act at all, or fails most episodes.
@@ -147,7 +150,9 @@ def bench_track(
         agent_prefix=prefix,
     )
     try:
-        results = bench(config, agent_spec=str(policy), episodes=1, seeds=seeds, out_dir=out_dir)
+        results = bench(
+            config, agent_spec=str(policy), episodes=episodes, seeds=seeds, out_dir=out_dir
+        )
     except AgentPreflightError as error:
         message = str(error).replace(str(policy), "policy.onnx")
         raise JobFailed(classify("error", message), message[-LOG_TAIL_CHARS:]) from None
@@ -164,7 +169,8 @@ def run_job(
 ) -> tuple[int, int]:
     """Bench a claimed job's policy on both tracks and store its verified entries.
 
-    The agent's command runs under ``prefix`` (``no_network_prefix``).
+    Then the policy runs on the public seeds (``public_check``), and that run is stored
+    with the job. The agent's command runs under ``prefix`` (``no_network_prefix``).
 
     Returns:
         The ids of the paused and the realtime entries.
@@ -188,6 +194,18 @@ def run_job(
             )
             for track in jobs.TRACKS
         }
+        claimed = None if job.claimed_results is None else json.loads(job.claimed_results)
+        seeds, episodes = public_run_of(claimed)
+        public = bench_track(
+            policy,
+            job.suite,
+            job.suite_hash,
+            "paused",
+            seeds,
+            run_dir / "public",
+            prefix,
+            episodes,
+        )
     finally:
         shutil.rmtree(run_dir, ignore_errors=True)
     metadata = EntryMetadata.model_validate(json.loads(job.entry_metadata))
@@ -206,7 +224,9 @@ def run_job(
                 at=utc_now(),
             )
             ids.append(entry.id)
-        jobs.finish(session.get_one(Job, job.id), ids[0], ids[1], utc_now())
+        finished = session.get_one(Job, job.id)
+        finished.public_results = canonical_json(public)
+        jobs.finish(finished, ids[0], ids[1], utc_now())
     return ids[0], ids[1]
 
 

@@ -419,6 +419,25 @@ def _nodes(graph: Any) -> Iterator[Any]:
                 yield from _nodes(sub)
 
 
+def parameter_count(model: Any) -> int:
+    """Return the parameters an ONNX model stores: the elements of its floating-point tensors.
+
+    Initializers and constants count, in subgraphs too (weights, biases, normalizer
+    statistics, bounds); integer tensors (shapes, indices) do not.
+    """
+    import onnx
+
+    floating = {
+        onnx.TensorProto.FLOAT,
+        onnx.TensorProto.DOUBLE,
+        onnx.TensorProto.FLOAT16,
+        onnx.TensorProto.BFLOAT16,
+    }
+    return sum(
+        math.prod(tensor.dims) for tensor in _tensors(model.graph) if tensor.data_type in floating
+    )
+
+
 def _tensors(graph: Any) -> Iterator[Any]:
     """Yield every tensor a graph stores: initializers and node attributes, subgraphs too."""
     yield from graph.initializer

@@ -97,9 +97,9 @@ def summary_table(results: Mapping[str, Any]) -> str:
         [
             _header_line(results),
             "",
-            text_table(*_task_table(results)),
+            text_table(*task_table(results)),
             "",
-            text_table(*_split_table(scores)),
+            text_table(*split_table(scores)),
             "",
             f"generalization gap (IQM train - heldout): {_gap_text(scores)}",
             _latency_line(results),
@@ -126,8 +126,7 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     Raises:
         ReportError: If ``results`` has no ``scores`` or ``episodes``.
     """
-    _check(results)
-    pngs = {name: _png(figure) for name, figure in _figures(results).items()}
+    pngs = report_plots(results)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / HTML_NAME
@@ -138,6 +137,19 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def report_plots(results: Mapping[str, Any]) -> dict[str, bytes]:
+    """Return the report's plots as PNG bytes by file name (``PLOT_CAPTIONS`` says what each shows).
+
+    ``tasks.png`` and ``splits.png`` always; ``latency.png`` on the realtime track when
+    episodes carry latencies.
+
+    Raises:
+        ReportError: If ``results`` has no ``scores`` or ``episodes``.
+    """
+    _check(results)
+    return {name: _png(figure) for name, figure in _figures(results).items()}
 
 
 def _check(results: Mapping[str, Any]) -> None:
@@ -200,8 +212,11 @@ def failure_lines(episodes: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def _task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """Return the header and rows of the task table, one row per task in suite order."""
+def task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Return the header and rows of the task table, one row per task in suite order.
+
+    Every cell is text: rates as percentages, scores with one decimal and their CI.
+    """
     header = (
         "task",
         "split",
@@ -228,8 +243,8 @@ def _task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple
     return header, rows
 
 
-def _split_table(scores: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """Return the header and rows of the split table: each split's aggregates with CIs."""
+def split_table(scores: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """Return the header and rows of the split table: each split's aggregates with CIs, as text."""
     header = ("split", *(label for _, label in SPLIT_METRICS))
     rows = [
         (
@@ -465,9 +480,9 @@ def _html_page(results: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
         f"<h1>{_esc(title)}</h1>",
         _html_facts(_facts(results)),
         "<h2>Tasks</h2>",
-        _html_table(*_task_table(results), number_from=3),
+        _html_table(*task_table(results), number_from=3),
         "<h2>Splits</h2>",
-        _html_table(*_split_table(scores), number_from=1),
+        _html_table(*split_table(scores), number_from=1),
         f"<p>Generalization gap (IQM train - heldout): {_esc(_gap_text(scores))}</p>",
         f"<p>{_esc(_latency_line(results))}</p>",
         "<h2>Plots</h2>",

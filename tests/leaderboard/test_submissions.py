@@ -431,6 +431,7 @@ def test_the_openapi_docs_list_every_route(http):
         ("/api/v1/entries/{entry_id}", "get"),
         ("/api/v1/entries/{entry_id}/results.json", "get"),
         ("/api/v1/entries/{entry_id}/hide", "post"),
+        ("/api/v1/entries/{entry_id}/show", "post"),
         ("/api/v1/entries/{entry_id}/flag", "post"),
         ("/api/v1/audit", "get"),
         ("/api/v1/policies", "post"),
@@ -445,7 +446,7 @@ def test_the_openapi_docs_list_every_route(http):
 # Moderation and the audit log.
 
 
-def test_admins_flag_and_hide_entries_with_a_reason(server, http, results):
+def test_admins_flag_hide_and_show_entries_with_a_reason(server, http, results):
     admin = server.token(admin=True, name="moderator")
     entry_id = post_file(http, server.token(), fresh(results), method="to moderate").json()["id"]
     flagged = http.post(
@@ -482,7 +483,18 @@ def test_admins_flag_and_hide_entries_with_a_reason(server, http, results):
         f"/api/v1/entries/{entry_id}/hide", headers=bearer(admin), json={"reason": "x"}
     )
     assert again.status_code == 409
-    for path in ("hide", "flag"):
+    shown = http.post(
+        f"/api/v1/entries/{entry_id}/show", headers=bearer(admin), json={"reason": "not a copy"}
+    )
+    assert shown.json() == {"id": entry_id, "hidden": None, "flag": "latencies look invented"}
+    assert last_audit(server) == ("moderator", "entry.shown", entry_id, {"reason": "not a copy"})
+    assert entry_id in rows_of(leaderboard(http))
+    assert http.get(f"/api/v1/entries/{entry_id}").status_code == 200
+    shown_twice = http.post(
+        f"/api/v1/entries/{entry_id}/show", headers=bearer(admin), json={"reason": "x"}
+    )
+    assert shown_twice.status_code == 409 and "is not hidden" in shown_twice.json()["error"]
+    for path in ("hide", "show", "flag"):
         assert (
             http.post(
                 f"/api/v1/entries/{entry_id}/{path}",

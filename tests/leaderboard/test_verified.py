@@ -23,6 +23,7 @@ from leaderboard.models import Job
 from leaderboard.policies import POLICY_DIR
 from leaderboard.worker import no_network_prefix, work
 from portia_envs.cli import app
+from portia_envs.harness.onnx_policy import parameter_count, read_policy
 from tests.leaderboard.conftest import SMOKE, UPLOAD_CAP
 from tests.portia_envs.harness.onnx_models import goal_policy, save, value
 
@@ -38,6 +39,19 @@ def student(tmp_path_factory):
     result = CliRunner().invoke(app, ["export", STUDENT, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
+
+
+@pytest.fixture(scope="module")
+def public_results(student, tmp_path_factory):
+    """The submitter's own run of the student on public seed 0: `portia bench`, paused."""
+    out = tmp_path_factory.mktemp("public")
+    result = CliRunner().invoke(
+        app,
+        ["bench", "--agent", str(student), "--suite", "smoke-v0", "--episodes", "1"]
+        + ["--seeds", "0", "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    return out / "results.json"
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +84,16 @@ def leaks():
     return Leaks()
 
 
-def upload(http, leaks, token, path, **fields):
-    with open(path, "rb") as file:
-        response = http.post(
-            "/api/v1/policies",
-            headers={"Authorization": f"Bearer {token}"},
-            files={"policy": ("policy.onnx", file)},
-            data={"suite": "smoke-v0", "method": "student", **fields},
-        )
+def upload(http, leaks, token, path, public_results=None, **fields):
+    files = {"policy": ("policy.onnx", path.read_bytes())}
+    if public_results is not None:
+        files["public_results"] = ("results.json", public_results.read_bytes())
+    response = http.post(
+        "/api/v1/policies",
+        headers={"Authorization": f"Bearer {token}"},
+        files=files,
+        data={"suite": "smoke-v0", "method": "student", **fields},
+    )
     leaks.add(response.text)
     return response
 
@@ -114,10 +130,10 @@ def nan_policy(path):
 
 
 def test_a_student_is_evaluated_on_hidden_seeds_and_ranked_verified(
-    server, http, leaks, seeds, student
+    server, http, leaks, seeds, student, public_results
 ):
     token = server.token()
-    accepted = upload(http, leaks, token, student)
+    accepted = upload(http, leaks, token, student, public_results, policy_params="7")
     assert accepted.status_code == 202, accepted.text
     queued = accepted.json()
     assert queued["state"] == "queued" and queued["queue_position"] == 1
@@ -129,10 +145,45 @@ def test_a_student_is_evaluated_on_hidden_seeds_and_ranked_verified(
     leaks.add(board.text)
     rows = [row for b in board.json()["boards"] for row in b["rows"] if row["method"] == "student"]
     assert {row["tier"] for row in rows} == {"verified"} and len(rows) == 2
+    # The policy's size is counted from the file, whatever the submitter stated.
+    counted = parameter_count(read_policy(student))
+    assert {row["policy_params"] for row in rows} == {counted} and counted > 1000
+    # The server re-ran the submitter's public seed and agrees with every episode.
+    check = status["public_check"]
+    assert check["claimed"] and check["agrees"] and check["seeds"] == [0]
+    assert check["agreeing"] == check["episodes"] == len(SMOKE.train + SMOKE.heldout)
     for url in status["entries"]:
         for path in (url, url + "/results.json"):
             leaks.add(http.get(path).text)
+    for row in rows:
+        html = http.get(f"/entries/{row['entry_id']}").text
+        assert f"job {queued['id']}</a> on hidden seeds" in html
+        assert f"agrees with the submitter's on all {check['episodes']} episodes" in html
+        leaks.add(html)
+    html = http.get(status["page"]).text
+    assert "finished</span>" in html and 'http-equiv="refresh"' not in html
+    for row in rows:
+        assert f"/entries/{row['entry_id']}" in html
+    leaks.add(html)
+    leaks.add(http.get("/suites/smoke-v0").text)
+    followed = CliRunner().invoke(app, ["status", str(queued["id"]), "--server", server.url])
+    assert followed.exit_code == 0, followed.output
+    assert f"agrees with yours on {check['episodes']} of {check['episodes']} episodes" in (
+        leaks.add(followed.output)
+    )
     assert leaks.find(seeds) == []
+
+
+def test_public_results_of_another_policy_are_refused_at_upload(server, public_results, tmp_path):
+    other = save(goal_policy(), tmp_path / "other.onnx")
+    refused = CliRunner().invoke(
+        app,
+        ["submit", "--policy", str(other), "--suite", "smoke-v0", "--server", server.url]
+        + ["--public-results", str(public_results), "--method", "m", "--token", server.token()],
+    )
+    assert refused.exit_code == 7, refused.output
+    assert "public_results: its agent hash is sha256:" in refused.output
+    assert "send the results of this policy file" in refused.output
 
 
 def test_a_policy_of_the_wrong_shape_is_refused_at_upload(server, http, leaks, tmp_path):
@@ -158,10 +209,16 @@ def test_a_file_that_is_not_onnx_is_refused_as_an_invalid_model(server, http, le
 def test_a_policy_acting_nan_fails_in_the_worker(server, http, leaks, seeds, tmp_path):
     accepted = upload(http, leaks, server.token(), nan_policy(tmp_path / "nan.onnx"))
     assert accepted.status_code == 202, accepted.text
+    queued = leaks.add(http.get(f"/jobs/{accepted.json()['id']}").text)
+    assert "queued</span>" in queued and '<meta http-equiv="refresh" content="5">' in queued
+    assert "<tr><th>place in the queue</th><td>1 (next)</td></tr>" in queued
     assert run_worker(server, leaks) == 1
     status = job(http, leaks, accepted.json()["id"])
     assert status["state"] == "failed" and status["reason"] == "NaN actions"
     assert "NaN or infinity" in status["log_tail"] and status["entries"] == []
+    failed = leaks.add(http.get(status["page"]).text)
+    assert "<h2>Why it failed: NaN actions</h2>" in failed and "NaN or infinity" in failed
+    assert 'http-equiv="refresh"' not in failed
     assert leaks.find(seeds) == []
 
 
