@@ -127,8 +127,8 @@ def serve(
 ) -> None:
     """Serve the leaderboard's API until interrupted (Ctrl-C).
 
-    Creates the database if needed, applies its migrations, and prints the URL. The API
-    and its docs are under /api/v1 (/api/v1/docs).
+    Creates the database if needed, applies its migrations, and prints the URL: the web
+    pages are at /, the API and its docs under /api/v1 (/api/v1/docs).
     """
     _require(SERVER_PACKAGES)
     from leaderboard.app import create_app
@@ -145,7 +145,10 @@ def serve(
     except OSError as error:
         fail(f"cannot listen on {host}:{port}: {error.strerror or error}", EXIT_UNAVAILABLE)
     url = url_of(sock)
-    typer.echo(f"Portia leaderboard at {url}/api/v1 (docs: {url}/api/v1/docs); Ctrl-C stops it")
+    typer.echo(
+        f"Portia leaderboard at {url}/ (API: {url}/api/v1, docs: {url}/api/v1/docs); "
+        f"Ctrl-C stops it"
+    )
     make_server(create_app(settings, sessions)).run(sockets=[sock])
 
 
@@ -195,9 +198,9 @@ def seed_baselines(
 ) -> None:
     """Bench the shipped baselines on smoke-v0 and store them as baseline entries.
 
-    Runs random, the scripted expert and the BC student (2 episodes per task, 2 workers)
-    into DATA_DIR/baselines; baselines already stored are skipped, and runs already in
-    the data directory are not run again.
+    Runs random, the scripted expert, the planning teacher and the BC student (2 episodes
+    per task, 2 workers) into DATA_DIR/baselines; baselines already stored are skipped,
+    and runs already in the data directory are not run again.
     """
     _require(SERVER_PACKAGES)
     settings = _settings(data_dir, database_url)

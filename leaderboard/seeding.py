@@ -59,6 +59,12 @@ BASELINES = (
         "The hand-written expert of each task family, acting on the simulator's state.",
     ),
     Baseline(
+        "teacher",
+        "planning teacher",
+        "Plans each decision with time paused, imagining futures in a copy of the simulator: "
+        "a normalized score of 100 is this agent's mean return.",
+    ),
+    Baseline(
         "baselines.bc:smoke_student",
         "BC student",
         "Behaviour cloning of the planning teacher: a small MLP shipped with Portia.",

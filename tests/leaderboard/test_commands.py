@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -225,27 +224,32 @@ def test_baselines_are_benched_stored_and_skipped_once_present(database_kind, tm
 
 
 def test_the_shipped_baselines_are_random_scripted_and_the_bc_student():
-    assert [b.spec for b in BASELINES] == ["random", "scripted", "baselines.bc:smoke_student"]
+    assert [b.spec for b in BASELINES] == [
+        "random",
+        "scripted",
+        "teacher",
+        "baselines.bc:smoke_student",
+    ]
     assert len({b.method for b in BASELINES}) == len(BASELINES)
 
 
 @pytest.mark.slow
-def test_seed_baselines_takes_under_a_minute_and_ranks_the_student_above_random(tmp_path):
-    started = time.perf_counter()
+def test_seed_baselines_ranks_the_teacher_and_the_student_above_random(tmp_path):
     done = portia("leaderboard", "seed-baselines", "--data-dir", tmp_path)
     assert done.exit_code == 0, done.output
-    assert time.perf_counter() - started < 60
     assert [line.split(":")[0] for line in done.stdout.splitlines()] == [
         b.method for b in BASELINES
     ]
     again = portia("leaderboard", "seed-baselines", "--data-dir", tmp_path)
-    assert again.stdout.count("(present)") == 3
+    assert again.stdout.count("(present)") == len(BASELINES)
     sessions = session_factory(open_database(Settings(data_dir=tmp_path)))
     with sessions() as session:
         student = session.scalar(select(Entry).where(Entry.method == "BC student"))
         random = session.scalar(select(Entry).where(Entry.method == "random"))
+        teacher = session.scalar(select(Entry).where(Entry.method == "planning teacher"))
     assert student.policy_params > 0
     assert student.train_success > random.train_success
+    assert teacher.heldout_success_low > random.heldout_success_high
     # serve --demo finds them present and serves them on the default view.
     process = subprocess.Popen(
         [*PORTIA, "leaderboard", "serve", "--data-dir", tmp_path, "--port", "0", "--demo"],
@@ -253,12 +257,12 @@ def test_seed_baselines_takes_under_a_minute_and_ranks_the_student_above_random(
         text=True,
     )
     try:
-        lines = [process.stdout.readline() for _ in range(4)]
-        assert [line.split(":")[0] for line in lines[:3]] == [b.method for b in BASELINES]
-        base = lines[3].split()[3]
-        board = httpx.get(f"{base}/suites/smoke-v0/leaderboard", timeout=30).json()
+        lines = [process.stdout.readline() for _ in range(len(BASELINES) + 1)]
+        assert [line.split(":")[0] for line in lines[:-1]] == [b.method for b in BASELINES]
+        base = lines[-1].split()[3].rstrip("/")
+        board = httpx.get(f"{base}/api/v1/suites/smoke-v0/leaderboard", timeout=30).json()
         assert {row["tier"] for row in board["boards"][0]["rows"]} == {"baseline"}
-        assert len(board["boards"][0]["rows"]) == 3
+        assert len(board["boards"][0]["rows"]) == len(BASELINES)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -280,10 +284,12 @@ def test_serve_creates_the_database_prints_the_url_and_answers(tmp_path):
         assert line.startswith("Portia leaderboard at http://127.0.0.1:"), (
             line + process.stderr.read()
         )
-        base = line.split()[3].removesuffix("/api/v1")
+        base = line.split()[3].rstrip("/")
         answer = httpx.get(f"{base}/api/v1/suites", timeout=30)
         assert answer.status_code == 200
         assert "smoke-v0" in [suite["name"] for suite in answer.json()]
+        index = httpx.get(f"{base}/", timeout=30)
+        assert index.status_code == 200 and "/suites/smoke-v0" in index.text
         assert (data_dir / "leaderboard.sqlite3").is_file()
     finally:
         process.send_signal(signal.SIGINT)
