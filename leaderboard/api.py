@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leaderboard import audit, intake
 from leaderboard.attempts import attempt
+from leaderboard.cached import cached_page, cached_response
 from leaderboard.entries import (
     INTERVALS,
     board_entries,
@@ -25,7 +26,7 @@ from leaderboard.entries import (
 )
 from leaderboard.errors import ForbiddenError, NotFoundError
 from leaderboard.models import Entry, Token, utc_now
-from leaderboard.page_cache import PageCache, version
+from leaderboard.page_cache import Page
 from leaderboard.ranking import VIEWS, boards
 from leaderboard.schemas import (
     AuditEventOut,
@@ -197,23 +198,25 @@ View = Annotated[
     responses={200: {"model": LeaderboardOut}, **errors(404, 422)},
     response_class=Response,
 )
-def leaderboard(request: Request, session: DB, suite: str, tier: View = "verified") -> Response:
+async def leaderboard(request: Request, suite: str, tier: View = "verified") -> Response:
     """Rank a suite's entries per track: by held-out success rate, tie-aware.
 
-    The answer is rendered once per change of the stored data (``page_cache``).
+    The answer is rendered once per change of the stored data (``page_cache``), sent
+    gzip-encoded to clients that accept it, with an ETag.
     """
-    return Response(cached_board(request, session, suite, tier), media_type="application/json")
+    page = await cached_board(request, suite_named(suite), tier)
+    return cached_response(request, page, "application/json")
 
 
-def cached_board(request: Request, session: Session, suite: str, view: str) -> bytes:
-    """Return the leaderboard of ``suite`` in ``view`` as JSON, rendered once per data version."""
-    cache: PageCache = request.app.state.page_cache
-    key = ("board.json", suite, view, str(request.base_url))
-    return cache.get(
-        key,
-        version(session),
-        lambda: leaderboard_of(request, session, suite, view).model_dump_json().encode(),
-    )
+async def cached_board(request: Request, suite: str, view: str) -> Page:
+    """Return the leaderboard of ``suite`` in ``view`` as a cached JSON page."""
+    sessions: sessionmaker[Session] = request.app.state.sessions
+
+    def make() -> bytes:
+        with sessions() as session:
+            return leaderboard_of(request, session, suite, view).model_dump_json().encode()
+
+    return await cached_page(request, ("board.json", suite, view, str(request.base_url)), make)
 
 
 @router.get(
@@ -221,16 +224,12 @@ def cached_board(request: Request, session: Session, suite: str, view: str) -> b
     responses={200: {"model": LeaderboardOut}, **errors(404, 422)},
     response_class=Response,
 )
-def download_leaderboard(
-    request: Request, session: DB, suite: str, tier: View = "verified"
-) -> Response:
+async def download_leaderboard(request: Request, suite: str, tier: View = "verified") -> Response:
     """Download a suite's leaderboard as a JSON file (the same content as the leaderboard)."""
     name = suite_named(suite)
-    return Response(
-        cached_board(request, session, name, tier),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}-leaderboard.json"'},
-    )
+    page = await cached_board(request, name, tier)
+    disposition = {"Content-Disposition": f'attachment; filename="{name}-leaderboard.json"'}
+    return cached_response(request, page, "application/json", disposition)
 
 
 @router.get("/entries/{entry_id}", name="entry", responses=errors(404, 410, 422))

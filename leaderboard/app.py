@@ -48,7 +48,7 @@ def create_app(settings: Settings, sessions: sessionmaker[Session] | None = None
     )
     app.state.settings = settings
     app.state.sessions = sessions or session_factory(open_database(settings))
-    app.state.page_cache = PageCache()
+    app.state.page_cache = PageCache(app.state.sessions, check_s=settings.page_check_s)
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(jobs_router, prefix=API_PREFIX)
     app.include_router(pages_router)

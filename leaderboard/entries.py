@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from leaderboard import audit
 from leaderboard.errors import ConflictError, GoneError, NotFoundError
@@ -188,12 +188,19 @@ def flag_entry(
 
 
 def board_entries(session: Session, suite: str, tiers: tuple[str, ...]) -> list[Entry]:
-    """Return the entries shown on ``suite``'s boards: of its current hash, not hidden."""
-    query = select(Entry).where(
-        Entry.suite == suite,
-        Entry.suite_hash == SUITES[suite].hash,
-        Entry.hidden_at.is_(None),
-        Entry.tier.in_(tiers),
+    """Return the entries shown on ``suite``'s boards: of its current hash, not hidden.
+
+    Their results files are not loaded (the boards read the summary columns).
+    """
+    query = (
+        select(Entry)
+        .options(defer(Entry.results))
+        .where(
+            Entry.suite == suite,
+            Entry.suite_hash == SUITES[suite].hash,
+            Entry.hidden_at.is_(None),
+            Entry.tier.in_(tiers),
+        )
     )
     return list(session.scalars(query))
 

@@ -5,7 +5,7 @@ the server (``?sort=KEY&order=asc|desc``); ``static/sort.js`` sorts in the brows
 when scripts run. Every string from a submitter is escaped by the templates' autoescape,
 and the pages' Content-Security-Policy allows scripts, styles and images from this server
 only, so nothing a submitter wrote can run. A suite page is rendered once per change of
-the stored data (``page_cache``).
+the stored data and served from memory (``page_cache``, ``cached``).
 """
 
 from __future__ import annotations
@@ -18,16 +18,16 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from leaderboard.api import DB, EntryId, leaderboard_of, suite_named
+from leaderboard.cached import cached_page, cached_response
 from leaderboard.columns import COLUMN_KEYS, ORDERS, board_columns, percent_interval, sort_rows
 from leaderboard.entries import INTERVALS, entry_counts, interval, shown_entry
 from leaderboard.errors import NotFoundError
 from leaderboard.jobs import queue_position
 from leaderboard.jobs_api import JobId
 from leaderboard.models import FAILED, FINISHED, Entry, Job, Token, utc_now
-from leaderboard.page_cache import PageCache, version
 from leaderboard.plots import PLOT_CAPTIONS, plot_png
 from leaderboard.public_check import public_check_of
 from leaderboard.ranking import VIEWS
@@ -56,15 +56,6 @@ def page(request: Request, template: str, code: int = 200, **context: Any) -> HT
     return response
 
 
-def html(body: bytes) -> Response:
-    """Return an already rendered page, with the pages' security headers."""
-    return Response(
-        body,
-        media_type="text/html; charset=utf-8",
-        headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
-    )
-
-
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:
     """Return the page of a refused request: its status and why."""
     return page(request, "error.html", status, status=status, message=message)
@@ -85,9 +76,8 @@ SortKey = Annotated[
 
 
 @router.get("/suites/{suite}", name="suite_page", response_class=HTMLResponse)
-def suite_page(
+async def suite_page(
     request: Request,
-    session: DB,
     suite: str,
     tier: Literal["verified", "all"] = "verified",
     sort: SortKey = "rank",
@@ -95,12 +85,16 @@ def suite_page(
 ) -> Response:
     """A suite's boards, one per track and budget, ordered by ``sort`` and ``order``."""
     name = suite_named(suite)
-    cache: PageCache = request.app.state.page_cache
+    sessions: sessionmaker[Session] = request.app.state.sessions
+
+    def make() -> bytes:
+        with sessions() as session:
+            return _suite_body(request, session, name, tier, sort, order)
+
     key = ("suite.html", name, tier, sort, order, str(request.base_url))
-    body = cache.get(
-        key, version(session), lambda: _suite_body(request, session, name, tier, sort, order)
-    )
-    return html(body)
+    page = await cached_page(request, key, make)
+    headers = {"Content-Security-Policy": CONTENT_SECURITY_POLICY}
+    return cached_response(request, page, "text/html; charset=utf-8", headers)
 
 
 def _suite_body(

@@ -20,7 +20,9 @@ def listen(host: str, port: int) -> socket.socket:
         OSError: If the address cannot be bound (in use, or not this machine's).
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # Named TCP, so that asyncio sets TCP_NODELAY on the connections it accepts: without
+    # it a small answer on a kept-alive connection waits for the client's delayed ACK.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -122,3 +122,16 @@ def test_a_hidden_entry_answers_gone_until_an_admin_shows_it_again(server, http,
 )
 def test_a_refused_page_is_an_html_page_saying_why(http, path, params, status, message):
     assert message in page(http, path, status, **params)
+
+
+@pytest.mark.parametrize("path", ["/suites/smoke-v0", "/api/v1/suites/smoke-v0/leaderboard"])
+def test_a_board_is_sent_gzipped_and_answers_304_to_its_etag(http, path):
+    zipped = http.get(path, headers={"Accept-Encoding": "gzip"})
+    plain = http.get(path, headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+    assert zipped.content == plain.content  # httpx decoded it
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    etag = plain.headers["etag"]
+    unchanged = http.get(path, headers={"If-None-Match": etag})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert http.get(path, headers={"If-None-Match": '"v0-1"'}).status_code == 200
