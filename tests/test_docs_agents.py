@@ -5,6 +5,7 @@ import re
 import shlex
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from portia_envs.cli import app
@@ -15,6 +16,8 @@ BLOCKS = re.findall(r"```(python|shell)\n(.*?)```", PAGE, flags=re.DOTALL)
 FILE_MARK = "# FILE "
 
 
+# Eight benches and three exports, about 50 s: run on demand (`-m slow`).
+@pytest.mark.slow
 def test_every_example_on_the_page_runs(tmp_path, monkeypatch):
     (tmp_path / "baselines").symlink_to(ROOT / "baselines")
     (tmp_path / "runs").mkdir()

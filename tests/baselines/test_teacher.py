@@ -222,7 +222,7 @@ def test_run_episode_reports_what_the_info_counted():
     assert result.think_s > 0
 
 
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_the_teacher_solves_seeded_reach_episodes(seed):
     env = TimePause(gymnasium.make("Portia/ArmReach-v0"))
     assert run_episode(env, PlanningTeacher(env, ARM_TEACHER_CONFIG), seed).success

@@ -257,6 +257,7 @@ def test_kill_9_of_the_run_leaves_no_worker_or_agent_process_behind(tmp_path):
     assert not [pid for pid in below if _alive(pid)]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_from_outside_is_an_infrastructure_failure_rerun_on_resume(tmp_path):
     out = tmp_path / "killed"
     process = _start_bench(out, "--episodes", "2")
