@@ -335,7 +335,15 @@ class ArmEnv(PortiaEnv):
                 family; the message lists the known ones.
         """
         if self.suite is not None:
-            return self.task_ids.index(self.suite.task(name, self.split).task_id)
+            spec = self.suite.task(name, self.split)
+            if spec.task_id not in self.task_ids:
+                raise UnknownTaskError(
+                    f"task {spec.task_id!r} of suite {self.suite.name!r} is for body "
+                    f"{spec.embodiment!r}, and this env's body is {self.body!r}: make it with "
+                    f"body={spec.embodiment!r}; this body's {self.split} tasks: "
+                    f"{', '.join(self.task_ids)}"
+                )
+            return self.task_ids.index(spec.task_id)
         arm_task_index(name)
         families = tuple(spec.family for spec in self._choices)
         if name not in families:

@@ -177,6 +177,15 @@ def test_four_hinge_bodies_do_reach_and_push_only():
         env.reset(options={"task": "puhs"})
 
 
+def test_a_suite_task_of_another_body_names_the_body_to_make_the_env_with():
+    with pytest.raises(UnknownTaskError, match="is for body 'arm4'.*make it with body='arm4'"):
+        ArmEnv(suite="arm-bodies-v0", split="train", task="arm4-reach")
+    env = ArmEnv(suite="arm-bodies-v0", split="train", task="arm4-reach", body="arm4")
+    assert env.reset(seed=0)[1]["task_id"] == "arm4-reach"
+    with pytest.raises(UnknownTaskError, match="this body's train tasks: arm-reach, arm-push"):
+        ArmEnv(suite="arm-bodies-v0", split="train").reset(options={"task": "arm4-push"})
+
+
 def test_unknown_bodies_and_suites_of_another_body_are_refused():
     with pytest.raises(InvalidParameterError, match=r"unknown body 'arm_4'; accepted: arm, arm4"):
         gymnasium.make("Portia/Arm-v0", body="arm_4")

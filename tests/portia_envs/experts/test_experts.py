@@ -178,7 +178,7 @@ def _suite_tasks():
     from portia_envs.suites import SPLITS, SUITES
 
     return [
-        (suite.name, split, spec.task_id, spec.family)
+        (suite.name, split, spec.task_id, spec.family, spec.embodiment)
         for suite in SUITES.values()
         for split in SPLITS
         for spec in suite.tasks(split)
@@ -186,9 +186,11 @@ def _suite_tasks():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("suite", "split", "task_id", "family"), _suite_tasks())
-def test_expert_reaches_its_documented_rate_on_every_suite_task(suite, split, task_id, family):
-    env = gymnasium.make("Portia/Arm-v0", suite=suite, split=split, task=task_id)
+@pytest.mark.parametrize(("suite", "split", "task_id", "family", "body"), _suite_tasks())
+def test_expert_reaches_its_documented_rate_on_every_suite_task(
+    suite, split, task_id, family, body
+):
+    env = gymnasium.make("Portia/Arm-v0", suite=suite, split=split, task=task_id, body=body)
     expert = ScriptedExpert(env)
     successes = sum(run_episode(env, expert, seed) for seed in range(100))
     assert successes / 100 >= TARGET_RATES[family]
