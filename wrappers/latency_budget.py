@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -23,7 +24,9 @@ class LatencyBudget(gymnasium.Wrapper):
 
     A decision that took ``L`` seconds (as the clock says): the action in effect (the
     previous one; at an episode's start ``default_action``) keeps acting for those ``L``
-    seconds, then the new action takes over and stays in effect until the next one arrives.
+    seconds, then the new action takes over and stays in effect until the next one arrives
+    (the wrapper keeps a copy of it: changing the array passed to ``step`` afterwards
+    changes nothing).
     A step returns the observation after ``n = max(1, ceil(L / dt))`` control periods, with
     the rewards of all ``n`` periods summed; if the episode terminates or is truncated in
     one of them, the step ends there. So ``L = 0`` is the ordinary MDP and ``L = dt`` is
@@ -150,7 +153,9 @@ class LatencyBudget(gymnasium.Wrapper):
             elapsed += 1
             if terminated or truncated:
                 break
-        self._in_effect = action
+        # Kept as a copy: an agent that writes its next action into the same buffer must
+        # not change the action the world is still executing.
+        self._in_effect = copy.deepcopy(action)
         overran = latency > self.budget_s
         info = {**info, "latency_s": latency, "periods_elapsed": elapsed, "overran": overran}
         if self.overrun == "penalize":

@@ -43,6 +43,23 @@ def test_whole_period_latency_equals_a_hand_built_delayed_rollout(k):
         assert info["latency_s"] == k * DT
 
 
+def test_an_agent_that_reuses_its_action_buffer_does_not_change_the_held_action():
+    actions = arm_actions(6, seed=1)
+    wrapped = LatencyBudget(ArmEnv(task="push"), budget_s=1.0, clock=FixedLatency(2 * DT))
+    reference = ArmEnv(task="push")
+    wrapped.reset(seed=2)
+    reference.reset(seed=2)
+    previous = reference.hold_action()
+    buffer = np.empty(7)
+    for action in actions:
+        buffer[:] = action  # written in place, as many agents do
+        observation = wrapped.step(buffer)[0]
+        assert np.array_equal(wrapped.action_in_effect, action)
+        expected = [reference.step(previous) for _ in range(2)][-1][0]
+        previous = action
+        assert pickle.dumps(observation) == pickle.dumps(expected)
+
+
 def test_a_fractional_latency_switches_actions_mid_period_on_portia_envs():
     # 1.5 periods: the previous action for 30 physics steps, then the new one for 10.
     actions = arm_actions(8, seed=1)
