@@ -90,3 +90,13 @@ def run_one_episode_per_task(command, cwd):
         timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_the_module_form_of_an_id_works_in_a_fresh_interpreter():
+    block = next(b for b in PYTHON_BLOCKS if '"portia_envs:Portia/Arm-v0"' in b)
+    assert "import portia_envs" not in block
+    done = subprocess.run(
+        [sys.executable, "-c", block], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "arm-drawer"
