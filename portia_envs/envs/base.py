@@ -208,8 +208,9 @@ class PortiaEnv(gymnasium.Env):
 
         The goal term is recomputed from the goals; the goal-independent term (the class
         docstring names it) is taken from ``info``: one info dict, a sequence (or object
-        array) of info dicts matching the batch, or a dict of arrays. With ``info=None`` it
-        counts as 0.
+        array) of info dicts matching the batch, or a dict of arrays. With ``info=None``,
+        or info dicts without it (Stable-Baselines3's ``HerReplayBuffer`` passes empty ones
+        unless ``copy_info_dict=True``), it counts as 0 and the reward is the goal term.
 
         Args:
             achieved_goal: Achieved goals, shape ``(..., 3)``.
@@ -217,7 +218,8 @@ class PortiaEnv(gymnasium.Env):
             info: The step infos, as above.
 
         Returns:
-            Rewards of shape ``(...)``; equal to the step reward for the original goals.
+            Rewards of shape ``(...)``; for the original goals and the step's info, equal to
+            the step reward.
         """
         goal = self._goal_reward(np.asarray(achieved_goal), np.asarray(desired_goal))
         return goal + _info_term(info, self.GOAL_FREE_TERM, goal.shape)
@@ -429,10 +431,15 @@ def check_task_values(task_state: NDArray[np.float64], *, first_index: int = 0) 
 
 
 def _info_term(info: Any, key: str, shape: tuple[int, ...]) -> NDArray[np.float64]:
-    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array."""
+    """Return ``info[key]`` (one dict, a sequence of dicts, or a dict of arrays) as an array.
+
+    Where ``info`` is None or a dict lacks ``key`` (the empty infos Stable-Baselines3's
+    ``HerReplayBuffer`` passes unless ``copy_info_dict=True``), the term is 0.
+    """
     if info is None:
         return np.zeros(shape)
     if isinstance(info, dict):
-        return np.broadcast_to(np.asarray(info[key], dtype=np.float64), shape)
-    values = np.array([item[key] for item in np.ravel(np.asarray(info, dtype=object))])
+        return np.broadcast_to(np.asarray(info.get(key, 0.0), dtype=np.float64), shape)
+    items = np.ravel(np.asarray(info, dtype=object))
+    values = np.array([item.get(key, 0.0) for item in items], dtype=np.float64)
     return values.reshape(shape)

@@ -165,6 +165,20 @@ def test_compute_reward_relabels_goals():
     np.testing.assert_allclose(env.compute_reward(achieved, desired, None), [0.0, -0.5])
 
 
+def test_empty_infos_score_the_goal_term_alone(push_env):
+    """Stable-Baselines3's HerReplayBuffer passes empty info dicts (copy_info_dict=False)."""
+    steps = random_trajectory(push_env, seed=5, n_steps=40)[1:]
+    achieved = np.array([s[0]["achieved_goal"] for s in steps])
+    desired = np.array([s[0]["desired_goal"] for s in steps])
+    distance = np.array([s[4]["reward_distance"] for s in steps])
+    env = push_env.unwrapped
+    empty = np.array([{} for _ in steps], dtype=object).reshape(-1, 1)
+    goal_alone = env.compute_reward(achieved[:, None], desired[:, None], empty)
+    np.testing.assert_array_equal(goal_alone[:, 0], distance)
+    np.testing.assert_array_equal(env.compute_reward(achieved, desired, {}), distance)
+    assert np.any(distance != np.array([s[1] for s in steps]))  # the approach term is gone
+
+
 @pytest.mark.parametrize("task", ["reach", "push", "pick_place"])
 def test_rollout_equals_stepping_and_leaves_the_env_untouched(task):
     env = ArmEnv(task=task)
