@@ -9,8 +9,9 @@ it does on Gymnasium-Robotics' envs.
 It trains for ``--timesteps`` env steps, saving the model and its replay buffer every
 ``--checkpoint-every`` steps; ``--resume`` goes on from the last save after an
 interruption. Then it scores the policy (deterministic) on ``--eval-episodes`` seeded
-episodes and prints the success rate and mean return, which it also writes to
-``OUT/eval.json``.
+episodes, and random actions on the same episodes, and prints each one's success rate
+and mean return, which it also writes to ``OUT/eval.json``. Run again with ``--resume``
+and the same ``--timesteps``, it only evaluates.
 
 Usage: ``python scripts/sac_her.py --env Portia/ArmReach-v0 --timesteps 20000
 --out runs/sac-her``
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import gymnasium
 import numpy as np
@@ -31,6 +34,8 @@ import portia_envs  # noqa: F401  (registers the ids)
 MODEL_NAME, BUFFER_NAME, EVAL_NAME = "model.zip", "replay_buffer.pkl", "eval.json"
 # Env steps collected at random before the first gradient step.
 LEARNING_STARTS = 1000
+# The first evaluation seed: the episodes scored are not the training ones.
+EVAL_SEED = 10_000
 
 
 def make_model(env: gymnasium.Env, seed: int, learning_starts: int) -> SAC:
@@ -67,16 +72,17 @@ def train(
     return model
 
 
-def evaluate(model: SAC, env_id: str, episodes: int, first_seed: int) -> dict[str, float]:
-    """Return the success rate and mean return of ``model`` on seeded episodes."""
+def evaluate(
+    act: Callable[[Any], np.ndarray], env_id: str, episodes: int, first_seed: int
+) -> dict[str, float]:
+    """Return the success rate and mean return of the policy ``act`` on seeded episodes."""
     env = gymnasium.make(env_id)
     successes, returns = [], []
     for episode in range(episodes):
         observation, _ = env.reset(seed=first_seed + episode)
         total, done, info = 0.0, False, {}
         while not done:
-            action, _ = model.predict(observation, deterministic=True)
-            observation, reward, terminated, truncated, info = env.step(action)
+            observation, reward, terminated, truncated, info = env.step(act(observation))
             total += float(reward)
             done = terminated or truncated
         successes.append(bool(info.get("is_success", False)))
@@ -110,13 +116,22 @@ def main() -> None:
         resume=arguments.resume,
         starts=arguments.learning_starts,
     )
-    # Evaluation seeds start after the training seed's range, so they are not its episodes.
-    scores = evaluate(model, arguments.env, arguments.eval_episodes, first_seed=10_000)
+    space = gymnasium.make(arguments.env).action_space
+    space.seed(arguments.seed)
+    policies = {
+        "sac_her": lambda observation: model.predict(observation, deterministic=True)[0],
+        "random": lambda observation: space.sample(),
+    }
+    scores = {
+        name: evaluate(act, arguments.env, arguments.eval_episodes, first_seed=EVAL_SEED)
+        for name, act in policies.items()
+    }
     (arguments.out / EVAL_NAME).write_text(json.dumps(scores, indent=1))
-    print(
-        f"{arguments.env}: success {100 * scores['success_rate']:.0f}% over "
-        f"{scores['episodes']} episodes, mean return {scores['mean_return']:.2f}"
-    )
+    for name, score in scores.items():
+        print(
+            f"{arguments.env}, {name}: success {100 * score['success_rate']:.0f}% over "
+            f"{score['episodes']} episodes, mean return {score['mean_return']:.2f}"
+        )
 
 
 if __name__ == "__main__":

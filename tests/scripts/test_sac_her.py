@@ -28,5 +28,9 @@ def test_sac_with_hindsight_relabelling_trains_past_its_first_gradient_steps_and
     resumed = run(tmp_path, "--timesteps", "300", "--learning-starts", "150", "--resume")
     assert "resumed at 200 steps" in resumed and "300 of 300 steps, saved" in resumed
     scores = json.loads((tmp_path / "eval.json").read_text())
-    assert scores["episodes"] == 1 and 0.0 <= scores["success_rate"] <= 1.0
-    assert scores["mean_return"] < 0  # a distance penalty: the reach task's reward
+    assert set(scores) == {"sac_her", "random"}
+    for score in scores.values():
+        assert score["episodes"] == 1 and 0.0 <= score["success_rate"] <= 1.0
+        assert score["mean_return"] < 0  # minus the distance to the goal, summed
+    evaluated = run(tmp_path, "--timesteps", "300", "--resume")
+    assert "resumed at 300 steps" in evaluated and "saved" not in evaluated
