@@ -14,6 +14,7 @@ import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from leaderboard.errors import NotFoundError
 from leaderboard.models import FAILED, FINISHED, QUEUED, RUNNING, Job
 
 TRACKS = ("paused", "realtime")
@@ -23,6 +24,23 @@ HEARTBEAT_S = 5.0
 STALE_S = 60.0
 # Claims of a job before it fails as "worker died N times".
 MAX_ATTEMPTS = 3
+
+
+def find_job(session: Session, job_id: int) -> Job:
+    """Return the job of ``job_id``.
+
+    Raises:
+        NotFoundError: If there is none.
+    """
+    job = session.get(Job, job_id)
+    if job is None:
+        raise NotFoundError(f"there is no job {job_id}")
+    return job
+
+
+def heartbeat_age_s(job: Job, at: datetime.datetime) -> float | None:
+    """Return the seconds from the job's last heartbeat to ``at``, or None if it had none."""
+    return None if job.heartbeat_at is None else (at - job.heartbeat_at).total_seconds()
 
 
 def queue_position(session: Session, job: Job) -> int | None:

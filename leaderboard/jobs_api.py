@@ -9,10 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from leaderboard.api import DB, bearer, errors
 from leaderboard.attempts import attempt
-from leaderboard.errors import NotFoundError
 from leaderboard.hidden_seeds import load_secret
-from leaderboard.jobs import queue_position
-from leaderboard.models import Job, Token, utc_now
+from leaderboard.jobs import find_job, heartbeat_age_s, queue_position
+from leaderboard.models import Token, utc_now
 from leaderboard.policies import accept_policy
 from leaderboard.public_check import PublicCheck, public_check_of
 from leaderboard.schemas import EntryMetadata, JobOut, PublicCheckOut, QueuedOut, TaskCheckOut
@@ -84,10 +83,7 @@ async def upload_policy(request: Request) -> QueuedOut:
 @router.get("/jobs/{job_id}", name="job", responses=errors(404, 422))
 def job_status(request: Request, session: DB, job_id: JobId) -> JobOut:
     """Show a job: its state, place in the queue, attempts, outcome and entries."""
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFoundError(f"there is no job {job_id}")
-    age = None if job.heartbeat_at is None else (utc_now() - job.heartbeat_at).total_seconds()
+    job = find_job(session, job_id)
     made = [job.paused_entry_id, job.realtime_entry_id]
     check = public_check_of(job)
     return JobOut(
@@ -102,7 +98,7 @@ def job_status(request: Request, session: DB, job_id: JobId) -> JobOut:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
-        heartbeat_age_s=age,
+        heartbeat_age_s=heartbeat_age_s(job, utc_now()),
         reason=job.reason,
         log_tail=job.log_tail,
         entries=[str(request.url_for("entry", entry_id=i)) for i in made if i is not None],

@@ -25,7 +25,7 @@ from leaderboard.cached import cached_page, cached_response
 from leaderboard.columns import COLUMN_KEYS, ORDERS, board_columns, percent_interval, sort_rows
 from leaderboard.entries import INTERVALS, entry_counts, interval, shown_entry
 from leaderboard.errors import NotFoundError
-from leaderboard.jobs import queue_position
+from leaderboard.jobs import find_job, heartbeat_age_s, queue_position
 from leaderboard.jobs_api import JobId
 from leaderboard.models import FAILED, FINISHED, Entry, Job, Token, utc_now
 from leaderboard.plots import PLOT_CAPTIONS, plot_png
@@ -159,11 +159,8 @@ def entry_plot(request: Request, session: DB, entry_id: EntryId, name: str) -> R
 @router.get("/jobs/{job_id}", name="job_page", response_class=HTMLResponse)
 def job_page(request: Request, session: DB, job_id: JobId) -> HTMLResponse:
     """A job: its state, place in the queue, heartbeat, outcome; reloads itself until done."""
-    job = session.get(Job, job_id)
-    if job is None:
-        raise NotFoundError(f"there is no job {job_id}")
+    job = find_job(session, job_id)
     done = job.state in (FINISHED, FAILED)
-    age = None if job.heartbeat_at is None else (utc_now() - job.heartbeat_at).total_seconds()
     entries = [
         session.get(Entry, entry_id)
         for entry_id in (job.paused_entry_id, job.realtime_entry_id)
@@ -174,7 +171,7 @@ def job_page(request: Request, session: DB, job_id: JobId) -> HTMLResponse:
         "job.html",
         job=job,
         position=queue_position(session, job),
-        heartbeat_age_s=age,
+        heartbeat_age_s=heartbeat_age_s(job, utc_now()),
         refresh_s=None if done else JOB_REFRESH_S,
         entries=entries,
         public_check=public_check_of(job),
