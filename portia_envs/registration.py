@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from pettingzoo import ParallelEnv
 
 ARM_ENTRY_POINT = "portia_envs.envs.arm:ArmEnv"
+# gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point") builds these.
+ARM_VECTOR_ENTRY_POINT = "portia_envs.envs.vector:ArmVectorEnv"
+SPIDER_VECTOR_ENTRY_POINT = "portia_envs.envs.vector:SpiderVectorEnv"
 # id -> (keyword arguments, max_episode_steps). At dt = 0.04 s, 150 steps are 6 s.
 ENV_SPECS: dict[str, tuple[dict[str, object], int]] = {
     "Portia/Arm-v0": ({}, 150),
@@ -76,6 +79,7 @@ def register_envs() -> None:
             register(
                 env_id,
                 entry_point=ARM_ENTRY_POINT,
+                vector_entry_point=ARM_VECTOR_ENTRY_POINT,
                 kwargs=kwargs,
                 max_episode_steps=max_episode_steps,
             )
@@ -93,6 +97,7 @@ def register_envs() -> None:
             register(
                 env_id,
                 entry_point=SPIDER_ENTRY_POINT,
+                vector_entry_point=SPIDER_VECTOR_ENTRY_POINT,
                 kwargs=kwargs,
                 max_episode_steps=max_episode_steps,
             )

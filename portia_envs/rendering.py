@@ -44,9 +44,30 @@ class SceneRenderer:
         self._window = None
         self._clock = None
 
-    def rgb(self, data: mujoco.MjData) -> NDArray[np.uint8]:
-        """Return the current frame, shape ``(height, width, 3)``."""
-        self._renderer.update_scene(data, camera=self._camera)
+    def rgb(self, data: mujoco.MjData, model: mujoco.MjModel | None = None) -> NDArray[np.uint8]:
+        """Return the current frame, shape ``(height, width, 3)``.
+
+        Args:
+            data: The state to draw.
+            model: The model ``data`` belongs to, when it is another compiled copy of the
+                renderer's (same structure, its own sizes and colours, as a vector env's
+                worlds); None for the renderer's own.
+        """
+        if model is None:
+            self._renderer.update_scene(data, camera=self._camera)
+        else:
+            camera = mujoco.MjvCamera()
+            camera.type = mujoco.mjtCamera.mjCAMERA_FIXED
+            camera.fixedcamid = model.camera(self._camera).id
+            mujoco.mjv_updateScene(
+                model,
+                data,
+                mujoco.MjvOption(),
+                None,
+                camera,
+                mujoco.mjtCatBit.mjCAT_ALL.value,
+                self._renderer.scene,
+            )
         return self._renderer.render()
 
     def show(self, data: mujoco.MjData, fps: float) -> None:

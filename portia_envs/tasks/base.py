@@ -251,6 +251,79 @@ class ArmTask(TaskFamily):
         return desired
 
 
+class TaskRows:
+    """The arm tasks of many worlds as arrays, scored in one compiled pass (a vector env's).
+
+    Row ``i`` holds world ``i``'s task (``set``): its family's scoring constants, its success
+    radius and its goal. ``score`` and ``desired_goals`` give, for row ``i``, the numbers
+    ``ArmTask.score`` and ``ArmTask.desired_goals`` give for that task alone, to the last bit.
+
+    Args:
+        n: Number of rows (worlds).
+        shift: The body's ``tasks.observation.Layout.shift``, the same for every row.
+    """
+
+    def __init__(self, n: int, shift: int) -> None:
+        self.shift = shift
+        self.goals = np.zeros((n, 3))
+        self.achieved = np.zeros(n, dtype=np.int64)
+        self.approach = np.zeros(n, dtype=np.int64)
+        self.goal_on_support = np.zeros(n, dtype=np.bool_)
+        self.approach_weight = np.zeros(n)
+        self.radius_m = np.zeros(n)
+        self.release_m = np.zeros(n)
+        self.keep_block = np.zeros(n, dtype=np.bool_)
+        self.keep_support = np.zeros(n, dtype=np.bool_)
+
+    def set(self, i: int, family: ArmTask, goal: NDArray[np.float64], radius_m: float) -> None:
+        """Make row ``i`` task ``family`` with ``goal`` (shape ``(3,)``, m) and ``radius_m``."""
+        self.goals[i] = goal
+        self.achieved[i] = _POINTS[family.achieved] + self.shift
+        self.approach[i] = -1 if family.approach is None else _POINTS[family.approach] + self.shift
+        self.goal_on_support[i] = family.goal_on_support
+        self.approach_weight[i] = family.approach_weight
+        self.radius_m[i] = radius_m
+        self.release_m[i] = family.release_m
+        self.keep_block[i] = "block" in family.keeps_on_table
+        self.keep_support[i] = "support" in family.keeps_on_table
+
+    def score(self, vectors: NDArray[np.float64]) -> Scores:
+        """Score row ``i`` of ``vectors`` (shape ``(n, layout size)``) for row ``i``'s task."""
+        return Scores(
+            *_score_rows_kernel(
+                vectors,
+                self.goals,
+                self.shift,
+                self.achieved,
+                self.approach,
+                self.goal_on_support,
+                self.approach_weight,
+                self.radius_m,
+                self.release_m,
+                self.keep_block,
+                self.keep_support,
+            )
+        )
+
+    def desired_goals(self, vectors: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return each row's desired goal, shape ``(n, 3)``, as ``ArmTask.desired_goals``."""
+        desired = self.goals.copy()
+        rows = np.flatnonzero(self.goal_on_support)
+        if rows.size:
+            shift = self.shift
+            support = _SUPPORT + shift
+            sizes = (_SUPPORT_SIZE + shift, _BLOCK_SIZE + shift)
+            on = vectors[rows]
+            desired[rows] = on[:, support : support + 3]
+            desired[rows, 2] = on[:, support + 2] + (on[:, sizes[0]] + on[:, sizes[1]])
+        return desired
+
+    def achieved_goals(self, vectors: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Return each row's achieved goal (what its task moves to the goal), ``(n, 3)``."""
+        rows = np.arange(vectors.shape[0])[:, None]
+        return vectors[rows, self.achieved[:, None] + np.arange(3)]
+
+
 def goal_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the Euclidean distance over the last axis (size 3), shape ``broadcast(a, b)[:-1]``.
 
@@ -287,6 +360,45 @@ def _off_table(x: float, y: float, z: float) -> bool:
     return off_edge or z < FELL_Z_M
 
 
+@numba.njit(cache=True, inline="always")
+def _score_row(
+    v: NDArray[np.float64],
+    i: int,
+    gx: float,
+    gy: float,
+    gz: float,
+    shift: int,
+    achieved: int,
+    approach: int,
+    goal_on_support: bool,
+    approach_weight: float,
+    radius_m: float,
+    release_m: float,
+    keep_block: bool,
+    keep_support: bool,
+) -> tuple[float, float, bool, bool]:
+    # Row i's (reward_distance, reward_approach, is_success, terminated). ``achieved`` and
+    # ``approach`` come shifted; the other parts move by ``shift`` here.
+    grip, block, support = _GRIP + shift, _BLOCK + shift, _SUPPORT + shift
+    block_size, support_size = _BLOCK_SIZE + shift, _SUPPORT_SIZE + shift
+    if goal_on_support:
+        gx, gy = v[i, support], v[i, support + 1]
+        gz = v[i, support + 2] + (v[i, support_size] + v[i, block_size])
+    d = _norm3(v[i, achieved] - gx, v[i, achieved + 1] - gy, v[i, achieved + 2] - gz)
+    a, pull = 0.0, 0.0
+    if approach >= 0:
+        a = _norm3(
+            v[i, grip] - v[i, approach],
+            v[i, grip + 1] - v[i, approach + 1],
+            v[i, grip + 2] - v[i, approach + 2],
+        )
+        pull = -approach_weight * a
+    success = d < radius_m and (release_m <= 0.0 or a > release_m)
+    block_off = _off_table(v[i, block], v[i, block + 1], v[i, block + 2])
+    support_off = _off_table(v[i, support], v[i, support + 1], v[i, support + 2])
+    return -d, pull, success, (keep_block and block_off) or (keep_support and support_off)
+
+
 @numba.njit(cache=True)
 def _score_kernel(
     v: NDArray[np.float64],
@@ -302,31 +414,41 @@ def _score_kernel(
     keep_support: bool,
 ) -> tuple[NDArray, NDArray, NDArray, NDArray]:
     # One pass and no temporaries: this runs on every env step and every imagined future.
-    # ``achieved`` and ``approach`` come shifted; the other parts move by ``shift`` here.
-    grip, block, support = _GRIP + shift, _BLOCK + shift, _SUPPORT + shift
-    block_size, support_size = _BLOCK_SIZE + shift, _SUPPORT_SIZE + shift
     n = v.shape[0]
-    distance, pull = np.empty(n), np.zeros(n)
+    distance, pull = np.empty(n), np.empty(n)
     success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
     for i in range(n):
-        gx, gy, gz = goal[0], goal[1], goal[2]
-        if goal_on_support:
-            gx, gy = v[i, support], v[i, support + 1]
-            gz = v[i, support + 2] + (v[i, support_size] + v[i, block_size])
-        d = _norm3(v[i, achieved] - gx, v[i, achieved + 1] - gy, v[i, achieved + 2] - gz)
-        distance[i] = -d
-        a = 0.0
-        if approach >= 0:
-            a = _norm3(
-                v[i, grip] - v[i, approach],
-                v[i, grip + 1] - v[i, approach + 1],
-                v[i, grip + 2] - v[i, approach + 2],
-            )
-            pull[i] = -approach_weight * a
-        success[i] = d < radius_m and (release_m <= 0.0 or a > release_m)
-        block_off = _off_table(v[i, block], v[i, block + 1], v[i, block + 2])
-        support_off = _off_table(v[i, support], v[i, support + 1], v[i, support + 2])
-        terminated[i] = (keep_block and block_off) or (keep_support and support_off)
+        distance[i], pull[i], success[i], terminated[i] = _score_row(
+            v, i, goal[0], goal[1], goal[2], shift, achieved, approach, goal_on_support,
+            approach_weight, radius_m, release_m, keep_block, keep_support,
+        )  # fmt: skip
+    return distance, pull, success, terminated
+
+
+@numba.njit(cache=True)
+def _score_rows_kernel(
+    v: NDArray[np.float64],
+    goals: NDArray[np.float64],
+    shift: int,
+    achieved: NDArray[np.int64],
+    approach: NDArray[np.int64],
+    goal_on_support: NDArray[np.bool_],
+    approach_weight: NDArray[np.float64],
+    radius_m: NDArray[np.float64],
+    release_m: NDArray[np.float64],
+    keep_block: NDArray[np.bool_],
+    keep_support: NDArray[np.bool_],
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    # Row i is scored for its own task: the same arithmetic as _score_kernel, row by row.
+    n = v.shape[0]
+    distance, pull = np.empty(n), np.empty(n)
+    success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for i in range(n):
+        distance[i], pull[i], success[i], terminated[i] = _score_row(
+            v, i, goals[i, 0], goals[i, 1], goals[i, 2], shift, achieved[i], approach[i],
+            goal_on_support[i], approach_weight[i], radius_m[i], release_m[i], keep_block[i],
+            keep_support[i],
+        )  # fmt: skip
     return distance, pull, success, terminated
 
 

@@ -355,6 +355,39 @@ def score(
     return SpiderScores(*_score_kernel(vectors, achieved, prey, radius_m))
 
 
+def observe_rows(
+    sensors: NDArray[np.float64], prey: NDArray[np.float64], wall: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """``observe`` for many worlds at once, row ``i`` with its own fly and wall.
+
+    Args:
+        sensors: Sensor readings, shape ``(n, 48)``.
+        prey: Each row's fly, shape ``(n, 3)``, m.
+        wall: Each row's wall ends and presence flag, shape ``(n, 5)``.
+
+    Returns:
+        ``(observation, achieved_goal, desired_goal)``, shapes ``(n, 51)``, ``(n, 3)``,
+        ``(n, 3)``: row ``i`` equal to ``observe`` of that row alone, to the last bit.
+    """
+    n = sensors.shape[0]
+    vector = np.empty((n, SPIDER_OBSERVATION_SIZE))
+    achieved = np.empty((n, 3))
+    _observe_rows_kernel(sensors, prey, wall, vector, achieved)
+    desired = np.zeros((n, 3))
+    desired[:, :2] = prey[:, :2]
+    return vector, achieved, desired
+
+
+def score_rows(
+    vectors: NDArray[np.float64],
+    achieved: NDArray[np.float64],
+    prey: NDArray[np.float64],
+    radius_m: NDArray[np.float64],
+) -> SpiderScores:
+    """``score`` for many worlds: row ``i`` against its own fly ``(n, 3)`` and radius ``(n,)``."""
+    return SpiderScores(*_score_rows_kernel(vectors, achieved, prey, radius_m))
+
+
 def ground_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Return the distance in the ground plane (x, y) between goals, shape ``broadcast[:-1]``.
 
@@ -385,6 +418,46 @@ def _distance_kernel(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[
     return out
 
 
+@numba.njit(cache=True, inline="always")
+def _observe_row(
+    s: NDArray[np.float64],
+    v: NDArray[np.float64],
+    achieved: NDArray[np.float64],
+    prey: NDArray[np.float64],
+    wall: NDArray[np.float64],
+) -> None:
+    # One observation: readings s, into the vector v and the achieved goal.
+    for j in range(_JOINTS_END):
+        v[j] = s[j]
+    v[_HEIGHT] = s[_TORSO + 2]
+    for j in range(10):  # quaternion, linear and angular velocity
+        v[_QUAT + j] = s[_TORSO + 3 + j]
+    w, x, y, z = s[_TORSO + 3], s[_TORSO + 4], s[_TORSO + 5], s[_TORSO + 6]
+    # The torso's forward axis on the ground gives the heading frame.
+    fx = 1.0 - 2.0 * (y * y + z * z)
+    fy = 2.0 * (x * y + w * z)
+    norm = math.sqrt(fx * fx + fy * fy)
+    c, sn = (fx / norm, fy / norm) if norm > 1e-9 else (1.0, 0.0)
+    tx, ty = s[_TORSO], s[_TORSO + 1]
+    dx, dy = prey[0] - tx, prey[1] - ty
+    v[_PREY_REL] = c * dx + sn * dy
+    v[_PREY_REL + 1] = c * dy - sn * dx
+    v[_PREY_REL + 2] = prey[2] - s[_TORSO + 2]
+    present = wall[4]
+    for k in range(2):
+        if present != 0.0:
+            dx, dy = wall[2 * k] - tx, wall[2 * k + 1] - ty
+            v[_WALL_ENDS + 2 * k] = c * dx + sn * dy
+            v[_WALL_ENDS + 2 * k + 1] = c * dy - sn * dx
+        else:
+            v[_WALL_ENDS + 2 * k] = 0.0
+            v[_WALL_ENDS + 2 * k + 1] = 0.0
+    v[_WALL_PRESENT] = present
+    achieved[0] = s[_FANGS]
+    achieved[1] = s[_FANGS + 1]
+    achieved[2] = 0.0
+
+
 @numba.njit(cache=True)
 def _observe_kernel(
     sensors: NDArray[np.float64],
@@ -394,36 +467,36 @@ def _observe_kernel(
     achieved: NDArray[np.float64],
 ) -> None:
     for i in range(sensors.shape[0]):
-        s, v = sensors[i], vector[i]
-        for j in range(_JOINTS_END):
-            v[j] = s[j]
-        v[_HEIGHT] = s[_TORSO + 2]
-        for j in range(10):  # quaternion, linear and angular velocity
-            v[_QUAT + j] = s[_TORSO + 3 + j]
-        w, x, y, z = s[_TORSO + 3], s[_TORSO + 4], s[_TORSO + 5], s[_TORSO + 6]
-        # The torso's forward axis on the ground gives the heading frame.
-        fx = 1.0 - 2.0 * (y * y + z * z)
-        fy = 2.0 * (x * y + w * z)
-        norm = math.sqrt(fx * fx + fy * fy)
-        c, sn = (fx / norm, fy / norm) if norm > 1e-9 else (1.0, 0.0)
-        tx, ty = s[_TORSO], s[_TORSO + 1]
-        dx, dy = prey[0] - tx, prey[1] - ty
-        v[_PREY_REL] = c * dx + sn * dy
-        v[_PREY_REL + 1] = c * dy - sn * dx
-        v[_PREY_REL + 2] = prey[2] - s[_TORSO + 2]
-        present = wall[4]
-        for k in range(2):
-            if present != 0.0:
-                dx, dy = wall[2 * k] - tx, wall[2 * k + 1] - ty
-                v[_WALL_ENDS + 2 * k] = c * dx + sn * dy
-                v[_WALL_ENDS + 2 * k + 1] = c * dy - sn * dx
-            else:
-                v[_WALL_ENDS + 2 * k] = 0.0
-                v[_WALL_ENDS + 2 * k + 1] = 0.0
-        v[_WALL_PRESENT] = present
-        achieved[i, 0] = s[_FANGS]
-        achieved[i, 1] = s[_FANGS + 1]
-        achieved[i, 2] = 0.0
+        _observe_row(sensors[i], vector[i], achieved[i], prey, wall)
+
+
+@numba.njit(cache=True)
+def _observe_rows_kernel(
+    sensors: NDArray[np.float64],
+    prey: NDArray[np.float64],
+    wall: NDArray[np.float64],
+    vector: NDArray[np.float64],
+    achieved: NDArray[np.float64],
+) -> None:
+    # Row i with its own fly and wall.
+    for i in range(sensors.shape[0]):
+        _observe_row(sensors[i], vector[i], achieved[i], prey[i], wall[i])
+
+
+@numba.njit(cache=True, inline="always")
+def _score_row(
+    v: NDArray[np.float64],
+    achieved: NDArray[np.float64],
+    i: int,
+    px: float,
+    py: float,
+    radius: float,
+) -> tuple[float, float, bool, bool]:
+    # Row i's (reward_distance, reward_upright, is_success, terminated).
+    d = _planar(achieved[i, 0] - px, achieved[i, 1] - py)
+    x, y = v[i, _QUAT + 1], v[i, _QUAT + 2]
+    up_z = 1.0 - 2.0 * (x * x + y * y)
+    return -d, UPRIGHT_WEIGHT * (up_z - 1.0), d < radius, up_z < FLIPPED_UP_Z
 
 
 @numba.njit(cache=True)
@@ -434,11 +507,25 @@ def _score_kernel(
     distance, upright = np.empty(n), np.empty(n)
     success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
     for i in range(n):
-        d = _planar(achieved[i, 0] - prey[0], achieved[i, 1] - prey[1])
-        distance[i] = -d
-        x, y = v[i, _QUAT + 1], v[i, _QUAT + 2]
-        up_z = 1.0 - 2.0 * (x * x + y * y)
-        upright[i] = UPRIGHT_WEIGHT * (up_z - 1.0)
-        success[i] = d < radius
-        terminated[i] = up_z < FLIPPED_UP_Z
+        distance[i], upright[i], success[i], terminated[i] = _score_row(
+            v, achieved, i, prey[0], prey[1], radius
+        )
+    return distance, upright, success, terminated
+
+
+@numba.njit(cache=True)
+def _score_rows_kernel(
+    v: NDArray[np.float64],
+    achieved: NDArray[np.float64],
+    prey: NDArray[np.float64],
+    radius: NDArray[np.float64],
+) -> tuple[NDArray, NDArray, NDArray, NDArray]:
+    # Row i against its own fly and radius.
+    n = v.shape[0]
+    distance, upright = np.empty(n), np.empty(n)
+    success, terminated = np.empty(n, np.bool_), np.empty(n, np.bool_)
+    for i in range(n):
+        distance[i], upright[i], success[i], terminated[i] = _score_row(
+            v, achieved, i, prey[i, 0], prey[i, 1], radius[i]
+        )
     return distance, upright, success, terminated
