@@ -11,7 +11,7 @@ import numpy as np
 from gymnasium import spaces
 
 from wrappers.clocks import Clock, ComputeClock, WallClock
-from wrappers.errors import WrapperInputError
+from wrappers.errors import WrapperInputError, refuse_vector_env
 from wrappers.protocol import SubstepDelayable
 
 OVERRUN_POLICIES = ("continue", "penalize", "terminate")
@@ -73,6 +73,7 @@ class LatencyBudget(gymnasium.Wrapper):
         default_action: Any = None,
         observe_action: bool = False,
     ) -> None:
+        refuse_vector_env(env, "LatencyBudget")
         super().__init__(env)
         if not (isinstance(budget_s, int | float) and math.isfinite(budget_s) and budget_s >= 0):
             raise WrapperInputError(

@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
 
-from wrappers.errors import ThinkBudgetExceededError, WrapperInputError
+from wrappers.errors import ThinkBudgetExceededError, WrapperInputError, refuse_vector_env
 from wrappers.protocol import Snapshotable
 
 OVER_BUDGET_POLICIES = ("raise", "cut")
@@ -66,6 +66,7 @@ class TimePause(gymnasium.Wrapper):
         over_budget: str = "raise",
         nthread: int = 1,
     ) -> None:
+        refuse_vector_env(env, "TimePause")
         super().__init__(env)
         if think_budget_steps is not None and think_budget_steps < 1:
             raise WrapperInputError(
