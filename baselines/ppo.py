@@ -7,14 +7,16 @@ linearly annealed learning rate and a gradient norm clip, as in CleanRL's
 ``ppo_continuous_action.py``. The policy is conditioned on the goal and the task: it sees
 one flat feature vector made from the whole ``Dict`` observation (``observation_features``).
 
-Rollouts come from ``PPOConfig.num_envs`` copies of ``Portia/Arm-v0`` with the suite's
-train split (each reset draws one of its train tasks) in a ``SyncVectorEnv``. Its autoreset
-is ``SAME_STEP``: the step that ends an episode returns the next episode's first
-observation and puts the true final observation in ``info["final_obs"]``, so every step is
-a real env step and none is spent on a reset (Gymnasium 1.x's default, ``NEXT_STEP``, would
-return the final observation there and spend the next step resetting). Truncation (the
-time limit) bootstraps from the critic's value of that final observation; termination (a
-block off the table) does not: ``compute_gae``.
+Rollouts come from ``PPOConfig.num_envs`` worlds of ``Portia/Arm-v0`` with the suite's train
+split (each reset draws one of its train tasks), stepped together by Portia's batched vector
+env (``gymnasium.make_vec`` with ``vectorization_mode="vector_entry_point"``: every world's
+physics in native threads; ``vectorization="sync"`` gives Gymnasium's ``SyncVectorEnv`` and
+the same steps, bit for bit). Its autoreset is ``SAME_STEP``: the step that ends an episode
+returns the next episode's first observation and puts the true final observation in
+``info["final_obs"]``, so every step is a real env step and none is spent on a reset
+(Gymnasium 1.x's default, ``NEXT_STEP``, would return the final observation there and spend
+the next step resetting). Truncation (the time limit) bootstraps from the critic's value of
+that final observation; termination (a block off the table) does not: ``compute_gae``.
 
 Train, then score with the harness::
 
@@ -44,7 +46,7 @@ import gymnasium
 import numpy as np
 import torch
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode, SyncVectorEnv
+from gymnasium.vector import AutoresetMode, VectorEnv
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from numpy.typing import NDArray
@@ -57,6 +59,8 @@ from portia_envs.suites import SPLITS, get_suite
 logger = logging.getLogger(__name__)
 
 ENV_ID = "Portia/Arm-v0"
+# gymnasium.make_vec's vectorization modes PPO accepts.
+VECTORIZATIONS = ("vector_entry_point", "sync", "async")
 # The Dict observation's keys, in the order they enter the feature vector.
 OBSERVATION_KEYS = FEATURE_KEYS
 # Normalized features are clipped to this many standard deviations.
@@ -100,7 +104,13 @@ class PPOConfig:
     total_steps: int = 200_000
     """Env steps to train for, all envs together (rounded up to whole rollouts)."""
     num_envs: int = 8
-    """Envs stepped together in the ``SyncVectorEnv``."""
+    """Envs (worlds) stepped together in the vector env."""
+    vectorization: str = "vector_entry_point"
+    """How the envs are stepped: ``"vector_entry_point"`` (Portia's batched vector env),
+    ``"sync"`` (Gymnasium's ``SyncVectorEnv``) or ``"async"`` (``AsyncVectorEnv``, a process
+    per env). Every env's steps are the same in all three; only the speed differs."""
+    env_threads: int | None = None
+    """Threads stepping the batched vector env's physics; None for the cores available."""
     num_steps: int = 256
     """Steps per env in each rollout (one rollout, one update)."""
     epochs: int = 10
@@ -164,8 +174,14 @@ class PPOConfig:
             raise PPOConfigError(f"value_clip_coef must be > 0 or None, got {self.value_clip_coef}")
         if not self.hidden_sizes or min(self.hidden_sizes) < 1:
             raise PPOConfigError(f"hidden_sizes must be widths >= 1, got {self.hidden_sizes}")
-        if self.threads is not None and self.threads < 1:
-            raise PPOConfigError(f"threads must be >= 1 or None, got {self.threads}")
+        for name in ("threads", "env_threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise PPOConfigError(f"{name} must be >= 1 or None, got {getattr(self, name)}")
+        if self.vectorization not in VECTORIZATIONS:
+            raise PPOConfigError(
+                f"unknown vectorization {self.vectorization!r}; accepted: "
+                f"{', '.join(VECTORIZATIONS)}"
+            )
 
     @property
     def rollout_steps(self) -> int:
@@ -700,17 +716,20 @@ class PPOPolicy:
 # --- Training ----------------------------------------------------------------------------
 
 
-def make_envs(config: PPOConfig) -> SyncVectorEnv:
+def make_envs(config: PPOConfig) -> VectorEnv:
     """Return the training envs: ``num_envs`` of ``Portia/Arm-v0`` on the suite's split.
 
     Autoreset is ``SAME_STEP``, so the final observation of an episode is in
     ``info["final_obs"]`` (see the module docstring).
     """
-
-    def make() -> gymnasium.Env:
-        return gymnasium.make(ENV_ID, suite=config.suite, split=config.split)
-
-    return SyncVectorEnv([make] * config.num_envs, autoreset_mode=AutoresetMode.SAME_STEP)
+    kwargs: dict[str, Any] = {"suite": config.suite, "split": config.split}
+    if config.vectorization == "vector_entry_point":
+        kwargs |= {"autoreset_mode": AutoresetMode.SAME_STEP, "nthread": config.env_threads}
+    else:
+        kwargs["vector_kwargs"] = {"autoreset_mode": AutoresetMode.SAME_STEP}
+    return gymnasium.make_vec(
+        ENV_ID, num_envs=config.num_envs, vectorization_mode=config.vectorization, **kwargs
+    )
 
 
 def final_features(

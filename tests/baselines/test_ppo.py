@@ -203,6 +203,8 @@ def test_bootstrap_features_are_the_final_observation_not_the_next_episodes_firs
         ("hidden_sizes", (), "hidden_sizes must be widths"),
         ("minibatches", 10_000, "cannot make 10000 minibatches"),
         ("split", "test", "unknown split 'test'; accepted: train, heldout"),
+        ("env_threads", 0, "env_threads must be >= 1 or None"),
+        ("vectorization", "ray", "unknown vectorization 'ray'; accepted: vector_entry_point"),
     ],
 )
 def test_bad_settings_are_refused(field, value, message):
@@ -235,6 +237,17 @@ def test_training_is_reproducible_from_the_seed():
     for a, b in zip(first.model.parameters(), second.model.parameters(), strict=True):
         torch.testing.assert_close(a, b)
     assert first.curve.returns == second.curve.returns
+
+
+def test_the_batched_vector_env_trains_exactly_as_gymnasiums_sync_vector_env():
+    config = dataclasses.replace(TINY, total_steps=512, num_steps=128)
+    assert config.vectorization == "vector_entry_point"
+    batched = train(dataclasses.replace(config, env_threads=2))
+    sync = train(dataclasses.replace(config, vectorization="sync"))
+    for a, b in zip(batched.model.parameters(), sync.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert batched.curve.returns == sync.curve.returns
+    assert batched.curve.env_steps == sync.curve.env_steps
 
 
 def test_checkpoints_hold_the_policy_as_it_was_at_their_env_steps(tmp_path):
