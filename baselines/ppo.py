@@ -144,7 +144,7 @@ class PPOConfig:
     seed: int = 0
     """Seeds torch and the envs' resets."""
     threads: int | None = None
-    """Torch CPU threads while training; None leaves torch's setting."""
+    """Torch CPU threads for the updates (rollouts take one); None leaves torch's setting."""
     device: str = "cpu"
     """Torch device of the networks (``"cpu"``, ``"cuda"``)."""
 
@@ -786,6 +786,7 @@ def train(
     torch.manual_seed(config.seed)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
+    update_threads = torch.get_num_threads()
     device = torch.device(config.device)
     envs = make_envs(config)
     observation, _ = envs.reset(seed=config.seed)
@@ -819,7 +820,10 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = config.learning_rate * (1.0 - update / updates)
 
-        # Collect a rollout with the current policy.
+        # Collect a rollout with the current policy. Its forward passes are small and take
+        # one torch thread: torch's idle threads spin-wait, and would take the cores from
+        # the vector env's physics threads (the actions are the same with any thread count).
+        torch.set_num_threads(1)
         for t in range(config.num_steps):
             normalizer.update(features)
             with torch.no_grad():
@@ -848,6 +852,7 @@ def train(
                 episode_returns[i] = 0.0
             features = observation_features(observation)
 
+        torch.set_num_threads(update_threads)
         # Advantages: termination does not bootstrap, truncation does.
         with torch.no_grad():
             flat_next = torch.as_tensor(next_obs_buf.reshape(-1, n_features), device=device)
