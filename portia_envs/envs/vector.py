@@ -255,7 +255,7 @@ class PortiaVectorEnv(VectorEnv):
             final_info: dict[str, Any] = {}
             for i in ended:
                 info["final_obs"][i] = {key: value[i].copy() for key, value in observations.items()}
-                final_info = self._add_info(final_info, _world_info(info, i), int(i))
+                final_info = self._add_info(final_info, world_info(info, i), int(i))
             info["final_info"], info["_final_info"] = final_info, self._ended.copy()
             self._autoreset(ended, observations, info)
             self._ended[:] = False
@@ -415,14 +415,27 @@ def tile(frames: list[NDArray[np.uint8]]) -> NDArray[np.uint8]:
     return grid
 
 
-def _world_info(info: dict[str, Any], i: int) -> dict[str, Any]:
-    """Return world ``i``'s single-env info from a step's batched info."""
+def world_info(info: dict[str, Any], i: int) -> dict[str, Any]:
+    """Return world ``i``'s info dict from a vector env's batched info (its ``_key`` masks).
+
+    Args:
+        info: The batched info: arrays over the worlds and nested dicts of them.
+        i: The world.
+
+    Returns:
+        The keys world ``i`` has, with plain Python values where the array holds scalars.
+    """
     world: dict[str, Any] = {}
     for key, value in info.items():
-        if key.startswith("_") or key in ("final_obs", "final_info", "task_parameters"):
+        if key.startswith("_") or key in ("final_obs", "final_info"):
             continue
-        item = value[i]
-        world[key] = item.item() if isinstance(item, np.generic) else item
+        if not info.get(f"_{key}", np.ones(i + 1, dtype=bool))[i]:
+            continue
+        if isinstance(value, dict):
+            world[key] = world_info(value, i)
+        else:
+            item = value[i]
+            world[key] = item.item() if isinstance(item, np.generic) else item
     return world
 
 
