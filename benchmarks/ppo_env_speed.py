@@ -8,10 +8,16 @@ times, changing only ``PPOConfig.vectorization``: Portia's batched vector env
 trained weights are compared), so the wall times differ only in how the envs are stepped.
 Each run is timed whole (rollouts and updates) and its rollouts alone (env steps and the
 policy's forward passes, as PPO spends them); rounds alternate the modes and the fastest of
-each counts. It prints a Markdown table and writes ``OUT/ppo-env-speed.json``::
+each counts. It prints a Markdown table and writes ``OUT/ppo-env-speed.json``.
+
+``--before DIR`` also times whole training runs of another checkout of the project (e.g. a
+``git worktree`` of the commit before the batched vector env) against this one, each run in
+a fresh process with the checkout first on ``sys.path``, alternating::
 
     python benchmarks/ppo_env_speed.py
     python benchmarks/ppo_env_speed.py --suite arm-reach-v0 --total-steps 4096 --rounds 1
+    git worktree add /tmp/before 830cfdb
+    python benchmarks/ppo_env_speed.py --before /tmp/before
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import dataclasses
 import json
 import os
 import platform
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +38,27 @@ from baselines import ppo
 from baselines.ppo import PPOConfig, train
 
 MODES = ("vector_entry_point", "sync", "async")
+# Times one default training run (after a one-update warm-up) of the checkout first on sys.path.
+TRAIN_ONCE = """
+import sys, time
+from baselines.ppo import PPOConfig, train
+config = PPOConfig(suite=sys.argv[1], total_steps=int(sys.argv[2]), num_envs=int(sys.argv[3]))
+train(PPOConfig(suite=config.suite, total_steps=1, num_envs=config.num_envs))  # warm-up
+t = time.perf_counter()
+train(config)
+print(config.updates * config.rollout_steps / (time.perf_counter() - t))
+"""
+
+
+def checkout_steps_per_s(checkout: Path, args: argparse.Namespace) -> float:
+    """Return the training env steps/s of one run of ``checkout``'s PPO, in a fresh process."""
+    command = [sys.executable, "-c", TRAIN_ONCE, args.suite, str(args.total_steps)]
+    command.append(str(args.num_envs))
+    environment = {**os.environ, "PYTHONPATH": str(checkout)}
+    result = subprocess.run(
+        command, cwd=checkout, env=environment, capture_output=True, text=True, check=True
+    )
+    return float(result.stdout.strip().splitlines()[-1])
 
 
 def timed_train(config: PPOConfig) -> tuple[float, float, ppo.PPOPolicy]:
@@ -68,6 +97,7 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("runs/benchmarks"))
+    parser.add_argument("--before", type=Path, help="another checkout to time against this one")
     args = parser.parse_args()
     config = PPOConfig(suite=args.suite, total_steps=args.total_steps, num_envs=args.num_envs)
     best = {mode: {"train_s": float("inf"), "env_step_s": float("inf")} for mode in MODES}
@@ -97,6 +127,16 @@ def main() -> None:
     print("|---|---|---|")
     for mode, row in rows.items():
         print(f"| {mode} | {row['train_steps_per_s']:,.0f} | {row['env_steps_per_s']:,.0f} |")
+    before = {}
+    if args.before is not None:
+        here = Path(__file__).resolve().parents[1]
+        for _ in range(args.rounds):
+            for name, checkout in (("before", args.before.resolve()), ("this checkout", here)):
+                rate = checkout_steps_per_s(checkout, args)
+                before[name] = max(before.get(name, 0.0), rate)
+        print("\n| checkout (default PPOConfig) | training, env steps/s |\n|---|---|")
+        for name, rate in before.items():
+            print(f"| {name} | {rate:,.0f} |")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "suite": args.suite,
@@ -107,6 +147,9 @@ def main() -> None:
         "machine": platform.processor() or platform.machine(),
         "same_weights": same,
         "modes": rows,
+        "checkouts": {str(args.before): before.get("before"), "this": before.get("this checkout")}
+        if before
+        else None,
     }
     path = args.out / "ppo-env-speed.json"
     path.write_text(json.dumps(report, indent=2) + "\n")
