@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from leaderboard.cli import leaderboard_app, status, submit
 from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.collect_cli import collect
+from portia_envs.display import headless
 from portia_envs.errors import did_you_mean
 from portia_envs.export_cli import export
 from portia_envs.registration import (
@@ -193,7 +193,7 @@ def play(
             EXIT_USAGE,
         )
     if out is None:
-        if _headless():
+        if headless():
             fail(
                 "there is no display to open a window on (DISPLAY and WAYLAND_DISPLAY are "
                 "unset); pass --out FILE.gif or --out FILE.mp4 to write a video instead",
@@ -201,7 +201,7 @@ def play(
             )
     else:
         _check_video_path(out, width, height)
-        if _headless():
+        if headless():
             os.environ.setdefault("MUJOCO_GL", "egl")
     # Deferred: it imports MuJoCo, which must come after MUJOCO_GL is settled.
     from portia_envs.rendering import RenderError
@@ -329,13 +329,6 @@ def _open_video(out: Path, fps: float) -> Any:
         return imageio.get_writer(out, duration=1000.0 / fps, loop=0)
     # Sizes are even (checked); 1 stops imageio from resizing frames to multiples of 16.
     return imageio.get_writer(out, fps=fps, macro_block_size=1)
-
-
-def _headless() -> bool:
-    """Return whether this is Linux with no display server to open a window on."""
-    return sys.platform.startswith("linux") and not (
-        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-    )
 
 
 def _describe_observation(space: spaces.Space) -> str:

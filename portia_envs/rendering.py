@@ -9,6 +9,7 @@ import mujoco
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.display import headless
 from portia_envs.errors import PortiaError
 
 RENDER_MODES = ("human", "rgb_array")
@@ -76,6 +77,11 @@ class SceneRenderer:
 
         frame = self.rgb(data)
         if self._window is None:
+            if headless():
+                # No display: SDL would pick its offscreen driver, whose quit terminates the
+                # EGL display MuJoCo renders with, for the whole process. The dummy driver
+                # shows nothing and touches no EGL.
+                os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
             pygame.display.init()
             pygame.display.set_caption("Portia")
             self._window = pygame.display.set_mode((frame.shape[1], frame.shape[0]))
