@@ -13,6 +13,7 @@ that imports MuJoCo; the commands import it once the backend is settled.
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import importlib.util
 import os
 from enum import StrEnum
@@ -51,6 +52,28 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
+
+
+def _print_version(value: bool) -> None:
+    """Print the installed version and stop, for ``--version``."""
+    if value:
+        from portia_envs import __version__
+
+        typer.echo(f"portia {__version__} (mujoco {importlib.metadata.version('mujoco')})")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Portia: MuJoCo robot environments that think slowly with time paused, then act fast."""
+
 
 app.command()(bench)
 app.command()(validate)

@@ -189,3 +189,15 @@ def test_tasks_lists_each_tasks_body():
     assert result.exit_code == 0, result.output
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("arm4_long-push")]
     assert line.split()[1:4] == ["heldout", "arm4_long", "push"]
+
+
+def test_version_prints_portias_and_mujocos_versions_and_exits():
+    import importlib.metadata
+
+    import portia_envs
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    mujoco_version = importlib.metadata.version("mujoco")
+    assert result.output == f"portia {portia_envs.__version__} (mujoco {mujoco_version})\n"
+    assert portia_envs.__version__ == importlib.metadata.version("portia-envs")
