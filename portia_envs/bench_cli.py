@@ -143,6 +143,13 @@ def bench(
         ),
     ] = DEFAULT_TIMEOUT_S,
     resume: Annotated[bool, typer.Option(help="Go on with the interrupted run in --out.")] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option(
+            help="Replace the run an earlier portia bench wrote in --out (its records "
+            "and results; nothing else in the directory)."
+        ),
+    ] = False,
     isolation: Annotated[
         Isolation,
         typer.Option(
@@ -197,6 +204,11 @@ def bench(
         resolved = resolve_spec(agent)
     except (ValueError, UnknownSuiteError, AgentSpecError) as error:
         fail(str(error), EXIT_USAGE)
+    if resume and overwrite:
+        fail(
+            "--resume goes on with the run in --out and --overwrite replaces it: pass one",
+            EXIT_USAGE,
+        )
     realtime = track is Track.REALTIME
     if not realtime and budget_ms is not None:
         fail(
@@ -239,6 +251,12 @@ def bench(
         )
     except ValueError as error:  # options that do not go together, such as exec: in-process
         fail(str(error), EXIT_USAGE)
+    if overwrite:
+        from portia_envs.harness.records import RECORDS_NAME
+        from portia_envs.harness.runner import RESULTS_NAME
+
+        for name in (RECORDS_NAME, RESULTS_NAME):
+            (out / name).unlink(missing_ok=True)
     progress = episode_progress("failed")
     bar = progress.add_task(f"{chosen.name} {track.value} ({agent})", total=None, failed=0)
     counts = {"done": 0, "total": 0, "failed": 0}

@@ -89,7 +89,7 @@ class RecordStore:
         if path.exists():
             raise RecordsError(
                 f"{directory} already holds the records of a run ({path}); pass --resume to "
-                f"continue it, or choose another --out directory"
+                f"continue it, --overwrite to replace it, or choose another --out directory"
             )
         directory.mkdir(parents=True, exist_ok=True)
         line = json.dumps({HEADER_KEY: dict(header)}, sort_keys=True) + "\n"

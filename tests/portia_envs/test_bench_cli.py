@@ -62,7 +62,24 @@ def test_bench_refuses_to_overwrite_a_run(tmp_path):
         app, ["bench", "--agent", "scripted", "--suite", "smoke-v0", "--out", str(tmp_path)]
     )
     assert result.exit_code == 3 and "already holds the records" in result.output
+    assert "--overwrite to replace it" in result.output
     assert (tmp_path / "episodes.jsonl").read_text() == "{}\n"
+
+
+def test_bench_overwrite_replaces_the_earlier_run_and_nothing_else(tmp_path):
+    (tmp_path / "episodes.jsonl").write_text("{}\n")
+    (tmp_path / "results.json").write_text("{}\n")
+    (tmp_path / "notes.txt").write_text("mine\n")
+    command = ["bench", "--agent", "scripted", "--suite", "smoke-v0", "--out", str(tmp_path)]
+    command += ["--episodes", "1", "--isolation", "in-process"]
+    result = runner.invoke(app, [*command, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert len(results["episodes"]) == 3  # one per task of smoke-v0
+    assert (tmp_path / "episodes.jsonl").read_text().count("\n") == 4  # header, 3 episodes
+    assert (tmp_path / "notes.txt").read_text() == "mine\n"
+    both = runner.invoke(app, [*command, "--overwrite", "--resume"])
+    assert both.exit_code == 2 and "pass one" in both.output
 
 
 def test_validate_and_report_a_results_file(tmp_path, smoke_results):
