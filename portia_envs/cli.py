@@ -1,4 +1,4 @@
-"""The ``portia`` command line: list the environments, watch or record the scripted expert.
+"""The ``portia`` command line: list the environments, watch or record an agent play.
 
 Examples::
 
@@ -32,7 +32,7 @@ from portia_envs.bench_cli import bench, report, validate
 from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.collect_cli import collect
 from portia_envs.display import headless
-from portia_envs.errors import did_you_mean
+from portia_envs.errors import AgentSpecError, did_you_mean
 from portia_envs.export_cli import export
 from portia_envs.registration import (
     ARM_ENV_SPECS,
@@ -196,11 +196,19 @@ def play(
             show_default=False,
         ),
     ] = None,
+    agent: Annotated[
+        str,
+        typer.Option(
+            help="The agent that acts: scripted (the id's expert), random, teacher, "
+            "module:attribute, path/to/file.py[:attribute] or a model file, as portia bench "
+            "takes them (exec: programs run under portia bench only)."
+        ),
+    ] = "scripted",
     camera: Annotated[Camera, typer.Option(help="The camera that films.")] = Camera.OVERVIEW,
     width: Annotated[int, typer.Option(min=16, help="Frame width, pixels.")] = 480,
     height: Annotated[int, typer.Option(min=16, help="Frame height, pixels.")] = 480,
 ) -> None:
-    """Run the scripted expert on ENV_ID, in a window or into a video file (--out).
+    """Run an agent (the scripted expert by default) on ENV_ID, in a window or into a video (--out).
 
     Prints each episode's return, success, length and instruction. Videos play in real
     time (one frame per control period dt, the reset frame first); a GIF merges identical
@@ -212,7 +220,7 @@ def play(
     if env_id not in playable:
         fail(
             f"unknown environment id {env_id!r}{did_you_mean(env_id, playable)}; "
-            f"ids with a scripted expert: {', '.join(playable)}",
+            f"ids that play: {', '.join(playable)}",
             EXIT_USAGE,
         )
     if out is None:
@@ -237,7 +245,7 @@ def play(
             "width": width,
             "height": height,
         }
-        env, expert, max_episode_steps = _expert_and_env(env_id, render)
+        env, expert, max_episode_steps = _agent_and_env(env_id, agent, render)
         stack.enter_context(contextlib.closing(env))
         fps = 1.0 / env.unwrapped.dt
         writer = None if out is None else stack.enter_context(_open_video(out, fps))
@@ -277,18 +285,33 @@ def play(
         typer.echo(f"wrote {n_frames} frames ({n_frames / fps:.2f} s) to {out.resolve()}")
 
 
-def _expert_and_env(env_id: str, render: dict[str, Any]) -> tuple[Any, Any, int]:
-    """Return the env of ``env_id`` (a team played as one), its expert and its step limit."""
+def _agent_and_env(env_id: str, spec: str, render: dict[str, Any]) -> tuple[Any, Any, int]:
+    """Return the env of ``env_id`` (a team played as one), its agent and its step limit.
+
+    ``spec`` ``"scripted"`` is the id's expert (the arms', the spider's or the handover
+    team's); any other spec is built as ``portia bench`` builds it, in this process. Exits
+    with a usage error for a spec that cannot be built here.
+    """
     from portia_envs.experts import HandoverExpert, ScriptedExpert
     from portia_envs.experts.spider import SpiderExpert
+    from portia_envs.harness.agents import build_agent
+    from wrappers.adapters import AgentTypeError
 
+    limit = {**ARM_ENV_SPECS, **SPIDER_SPECS}
     if env_id in PARALLEL_ENV_SPECS:
+        if spec != "scripted":
+            fail(f"{env_id} is a two-arm team: only --agent scripted plays it", EXIT_USAGE)
         team = make_parallel(env_id, **render)
         return _Team(team), HandoverExpert(team), team.max_cycles
     env = gymnasium.make(env_id, **render)
-    if env_id in SPIDER_SPECS:
-        return env, SpiderExpert(env), SPIDER_SPECS[env_id][1]
-    return env, ScriptedExpert(env), ARM_ENV_SPECS[env_id][1]
+    if spec == "scripted":
+        expert = SpiderExpert(env) if env_id in SPIDER_SPECS else ScriptedExpert(env)
+        return env, expert, limit[env_id][1]
+    try:
+        return env, build_agent(spec, env), limit[env_id][1]
+    except (AgentSpecError, AgentTypeError) as error:
+        env.close()
+        fail(str(error), EXIT_USAGE)
 
 
 class _Team:

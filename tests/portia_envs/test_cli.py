@@ -201,3 +201,55 @@ def test_version_prints_portias_and_mujocos_versions_and_exits():
     mujoco_version = importlib.metadata.version("mujoco")
     assert result.output == f"portia {portia_envs.__version__} (mujoco {mujoco_version})\n"
     assert portia_envs.__version__ == importlib.metadata.version("portia-envs")
+
+
+HOLD_STILL_AGENT = """
+import numpy as np
+
+
+class HoldStill:
+    def reset(self):
+        pass
+
+    def act(self, observation):
+        return np.zeros(7, dtype=np.float32)
+
+
+def make_agent(env):
+    return HoldStill()
+"""
+
+
+def test_play_films_any_agent_spec_and_its_return_is_that_agents(tmp_path):
+    import gymnasium
+    import numpy as np
+
+    agent_file = tmp_path / "hold_still.py"
+    agent_file.write_text(HOLD_STILL_AGENT)
+    out = tmp_path / "hold.gif"
+    result = play(REACH, "--agent", str(agent_file), "--out", str(out), "--seed", "3", *SIZE)
+    assert result.exit_code == 0, result.output
+    env = gymnasium.make(REACH)
+    env.reset(seed=3)
+    expected = sum(env.step(np.zeros(7))[1] for _ in range(ENV_SPECS[REACH][1]))
+    assert f"return {expected:.3f}," in result.stdout
+    assert out.is_file()
+    random_run = play(REACH, "--agent", "random", "--out", str(tmp_path / "r.gif"), *SIZE)
+    assert random_run.exit_code == 0, random_run.output
+    assert f"return {expected:.3f}," not in random_run.stdout
+
+
+@pytest.mark.parametrize(
+    ("env_id", "agent", "message"),
+    [
+        (REACH, "scriptd", "did you mean 'scripted'"),
+        (REACH, "exec:python agent.py", "runs only in its own process"),
+        (REACH, "no_such_module:make_agent", "cannot import module 'no_such_module'"),
+        ("Portia/Handover-v0", "random", "only --agent scripted plays it"),
+    ],
+)
+def test_play_refuses_an_agent_it_cannot_build(tmp_path, env_id, agent, message):
+    result = play(env_id, "--agent", agent, "--out", str(tmp_path / "x.gif"), *SIZE)
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
