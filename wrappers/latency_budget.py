@@ -19,7 +19,7 @@ OVERRUN_POLICIES = ("continue", "penalize", "terminate")
 _BOUNDARY_TOLERANCE = 1e-9
 
 
-class LatencyBudget(gymnasium.Wrapper):
+class LatencyBudget(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """The world does not wait: the previous action acts while the agent decides.
 
     A decision that took ``L`` seconds (as the clock says): the action in effect (the
@@ -74,7 +74,17 @@ class LatencyBudget(gymnasium.Wrapper):
         observe_action: bool = False,
     ) -> None:
         refuse_vector_env(env, "LatencyBudget")
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(
+            self,
+            budget_s=budget_s,
+            clock=clock,
+            dt=dt,
+            overrun=overrun,
+            overrun_penalty=overrun_penalty,
+            default_action=default_action,
+            observe_action=observe_action,
+        )
+        gymnasium.Wrapper.__init__(self, env)
         if not (isinstance(budget_s, int | float) and math.isfinite(budget_s) and budget_s >= 0):
             raise WrapperInputError(
                 f"budget_s must be a finite number of seconds >= 0, got {budget_s!r}"

@@ -34,7 +34,7 @@ from wrappers.shared_layout import (
 PADDING_NAME = "padding (ignored)"
 
 
-class MultiEmbodiment(gymnasium.Wrapper):
+class MultiEmbodiment(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """One shared action and observation space for bodies of different shapes.
 
     **Action** ``Box(-1, 1, (layout.action_size,), float32)``: slot ``i`` is the body's
@@ -75,7 +75,8 @@ class MultiEmbodiment(gymnasium.Wrapper):
     def __init__(
         self, env: gymnasium.Env, layout: SharedLayout, *, embodiment: Embodiment | None = None
     ) -> None:
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(self, layout=layout, embodiment=embodiment)
+        gymnasium.Wrapper.__init__(self, env)
         body = embodiment if embodiment is not None else body_of(env)
         check_action_space(env.action_space, body)
         vector_space, others = split_observation_space(env.observation_space, body)

@@ -19,7 +19,7 @@ OVER_BUDGET_POLICIES = ("raise", "cut")
 _MJ_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 
 
-class TimePause(gymnasium.Wrapper):
+class TimePause(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
     """The world is frozen between ``step`` calls; ``imagine`` rolls out futures meanwhile.
 
     ``imagine(action_sequences)`` takes a batch of open-loop action sequences, shape
@@ -67,7 +67,10 @@ class TimePause(gymnasium.Wrapper):
         nthread: int = 1,
     ) -> None:
         refuse_vector_env(env, "TimePause")
-        super().__init__(env)
+        gymnasium.utils.RecordConstructorArgs.__init__(
+            self, think_budget_steps=think_budget_steps, over_budget=over_budget, nthread=nthread
+        )
+        gymnasium.Wrapper.__init__(self, env)
         if think_budget_steps is not None and think_budget_steps < 1:
             raise WrapperInputError(
                 f"think_budget_steps must be a positive number of control periods or None, "
