@@ -163,10 +163,10 @@ def bc_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         A scalar: ``mean((predicted - target) ** 2)``.
 
     Raises:
-        ValueError: If the shapes differ.
+        BCInputError: If the shapes differ.
     """
     if predicted.shape != target.shape:
-        raise ValueError(
+        raise BCInputError(
             f"predicted and target actions must have the same shape, got "
             f"{tuple(predicted.shape)} and {tuple(target.shape)}"
         )

@@ -54,6 +54,8 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import nn
 
+from portia_envs.errors import PortiaError
+
 logger = logging.getLogger(__name__)
 # ``portia train dt``: the config its options come from, and the unit of its progress.
 PROGRESS_UNIT = "gradient step"
@@ -73,7 +75,7 @@ FILE_FORMAT = "portia-dt"
 FORMAT_VERSION = 1
 
 
-class DTError(ValueError):
+class DTError(PortiaError, ValueError):
     """A Decision Transformer setting, model file or observation that cannot be used."""
 
 

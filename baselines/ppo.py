@@ -54,6 +54,7 @@ from torch import nn
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
 from baselines.features import FEATURE_KEYS, goal_task_features
+from portia_envs.errors import PortiaError
 from portia_envs.suites import SPLITS, get_suite
 
 logger = logging.getLogger(__name__)
@@ -73,11 +74,11 @@ MODEL_FORMAT = "portia-ppo/1"
 CURVE_WINDOW = 20
 
 
-class PPOConfigError(ValueError):
+class PPOConfigError(PortiaError, ValueError):
     """A PPO setting or training option that cannot be used."""
 
 
-class PPOModelError(ValueError):
+class PPOModelError(PortiaError, ValueError):
     """A PPO model that cannot be loaded or used: no file, not a model, wrong env."""
 
 
@@ -372,7 +373,7 @@ def compute_gae(
     )
     done, cut = np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool)
     if len({a.shape for a in (rewards, values, next_values, done, cut)}) != 1 or rewards.ndim != 2:
-        raise ValueError(
+        raise PPOConfigError(
             f"compute_gae takes (T, N) arrays of one shape, got rewards {rewards.shape}, "
             f"values {values.shape}, terminated {done.shape}, truncated {cut.shape}, "
             f"next_values {next_values.shape}"
@@ -439,7 +440,7 @@ def clipped_value_loss(
     if clip is None:
         return 0.5 * unclipped.mean()
     if old_values is None:
-        raise ValueError("clipped_value_loss needs old_values to clip the value change")
+        raise PPOConfigError("clipped_value_loss needs old_values to clip the value change")
     moved = old_values + (values - old_values).clamp(-clip, clip)
     return 0.5 * torch.max(unclipped, (moved - returns).square()).mean()
 

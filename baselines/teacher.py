@@ -32,10 +32,11 @@ from gymnasium import spaces
 from numpy.typing import NDArray
 
 from portia_envs.envs.arm import arm_body
+from portia_envs.errors import InvalidTypeError, PortiaError
 from wrappers.time_pause import TimePause
 
 
-class TeacherConfigError(ValueError):
+class TeacherConfigError(PortiaError, ValueError):
     """A teacher setting that cannot be used: out of its range, or not fitting the env."""
 
 
@@ -240,13 +241,13 @@ class PlanningTeacher:
 
     def __init__(self, env: TimePause, config: TeacherConfig | None = None) -> None:
         if not isinstance(env, TimePause):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"PlanningTeacher thinks through TimePause.imagine; wrap the env as "
                 f"TimePause(gymnasium.make(env_id)), got {type(env).__name__}"
             )
         space = env.action_space
         if not isinstance(space, spaces.Box) or not space.is_bounded():
-            raise TypeError(f"PlanningTeacher needs a bounded Box action space, got {space}")
+            raise InvalidTypeError(f"PlanningTeacher needs a bounded Box action space, got {space}")
         self.env = env
         self.config = TeacherConfig() if config is None else config
         self._low = space.low.astype(np.float64)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from leaderboard.models import AuditEvent, Token
+from portia_envs.errors import InvalidParameterError
 
 ACTIONS = (
     "token.created",
@@ -57,10 +58,12 @@ def record(
         The row.
 
     Raises:
-        ValueError: If ``action`` is not one of ``ACTIONS``.
+        InvalidParameterError: If ``action`` is not one of ``ACTIONS``.
     """
     if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}; accepted: {', '.join(ACTIONS)}")
+        raise InvalidParameterError(
+            f"unknown audit action {action!r}; accepted: {', '.join(ACTIONS)}"
+        )
     event = AuditEvent(
         at=at,
         actor=COMMAND_LINE if token is None else token.name,

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from leaderboard.schemas import IntervalOut, RowOut
+from portia_envs.errors import InvalidParameterError
 
 ORDERS = ("asc", "desc")
 
@@ -154,9 +155,9 @@ def sort_rows(rows: Sequence[RowOut], key: str, order: str) -> list[RowOut]:
         ValueError: If ``key`` is not a column's key or ``order`` is not one of ``ORDERS``.
     """
     if key not in COLUMN_KEYS:
-        raise ValueError(f"sort must be one of {', '.join(COLUMN_KEYS)}; got {key!r}")
+        raise InvalidParameterError(f"sort must be one of {', '.join(COLUMN_KEYS)}; got {key!r}")
     if order not in ORDERS:
-        raise ValueError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
+        raise InvalidParameterError(f"order must be one of {', '.join(ORDERS)}; got {order!r}")
     value = COLUMNS[COLUMN_KEYS.index(key)].value
     present = [row for row in rows if value(row) is not None]
     missing = [row for row in rows if value(row) is None]

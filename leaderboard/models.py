@@ -31,6 +31,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from leaderboard.errors import SettingsError
+
 # The tiers of an entry: re-run by the server's workers, submitted results checked only
 # for consistency, or a shipped baseline run by the server itself.
 VERIFIED, SELF_REPORTED, BASELINE = "verified", "self-reported", "baseline"
@@ -59,11 +61,11 @@ class UTCDateTime(TypeDecorator[datetime.datetime]):
     def process_bind_param(
         self, value: datetime.datetime | None, dialect: Dialect
     ) -> datetime.datetime | None:
-        """Return ``value`` in UTC without its zone; a naive time is refused (ValueError)."""
+        """Return ``value`` in UTC without its zone; a naive time is refused (``SettingsError``)."""
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"times are stored in UTC and must carry a zone, got {value!r}")
+            raise SettingsError(f"times are stored in UTC and must carry a zone, got {value!r}")
         return value.astimezone(datetime.UTC).replace(tzinfo=None)
 
     def process_result_value(

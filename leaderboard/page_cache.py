@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from leaderboard.errors import SettingsError
 from leaderboard.models import AuditEvent
 
 # Rendered pages kept per process, the least recently used dropped first.
@@ -75,9 +76,9 @@ class PageCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
+            raise SettingsError(f"capacity must be at least 1, got {capacity}")
         if not check_s >= 0:
-            raise ValueError(f"check_s must be a number of seconds >= 0, got {check_s}")
+            raise SettingsError(f"check_s must be a number of seconds >= 0, got {check_s}")
         self.sessions, self.capacity, self.check_s, self.clock = sessions, capacity, check_s, clock
         self._pages: OrderedDict[Hashable, Page] = OrderedDict()
         self._lock = threading.Lock()

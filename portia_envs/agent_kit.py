@@ -49,7 +49,7 @@ from typing import Any
 
 import numpy as np
 
-from portia_envs.errors import PortiaError
+from portia_envs.errors import InvalidTypeError, PortiaError
 from portia_envs.harness.protocol import (
     PROTOCOL_VERSION,
     Channel,
@@ -227,7 +227,7 @@ class _Session:
                 )
             )
             if action.dtype.kind not in "biuf":
-                raise TypeError(f"act returned {action.dtype} values; an action is numeric")
+                raise InvalidTypeError(f"act returned {action.dtype} values; an action is numeric")
             return {"type": "action", "action": action}
         except ProtocolError:
             raise

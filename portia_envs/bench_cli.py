@@ -36,6 +36,7 @@ from portia_envs.errors import (
     AgentPreflightError,
     AgentSpecError,
     InfrastructureError,
+    InvalidParameterError,
     RecordsError,
     ResultsError,
     UnknownSuiteError,
@@ -90,16 +91,16 @@ def parse_seeds(text: str) -> list[int]:
         try:
             first, last = int(low), int(high) if dash else int(low)
         except ValueError:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"--seeds takes integers and ranges such as 0, 0-4 or 0,2,7-9; got {text!r}"
             ) from None
         if last < first:
-            raise ValueError(f"--seeds range {part.strip()!r} runs backwards")
+            raise InvalidParameterError(f"--seeds range {part.strip()!r} runs backwards")
         if len(seeds) + last - first + 1 > MAX_SEEDS:
-            raise ValueError(f"--seeds names more than {MAX_SEEDS:,} seeds: {text!r}")
+            raise InvalidParameterError(f"--seeds names more than {MAX_SEEDS:,} seeds: {text!r}")
         seeds.extend(range(first, last + 1))
     if len(set(seeds)) != len(seeds):
-        raise ValueError(f"--seeds names a seed more than once: {text!r}")
+        raise InvalidParameterError(f"--seeds names a seed more than once: {text!r}")
     return seeds
 
 

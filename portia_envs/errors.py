@@ -63,6 +63,10 @@ class ResultsError(PortiaError, ValueError):
     """A results file that is unreadable, breaks the schema, or whose scores do not add up."""
 
 
+class InvalidTypeError(PortiaError, TypeError):
+    """An argument of a kind Portia cannot use (an env without the expected spaces, say)."""
+
+
 class InvalidParameterError(PortiaError, ValueError):
     """An environment argument or reset option outside the values it accepts."""
 

@@ -62,7 +62,7 @@ from portia_envs.cli_support import (
     EXIT_USAGE,
     fail,
 )
-from portia_envs.errors import PortiaError, did_you_mean
+from portia_envs.errors import InvalidTypeError, PortiaError, did_you_mean
 
 # Algorithm name -> the baselines module that trains it (see the module docstring).
 ALGORITHMS = {
@@ -84,7 +84,7 @@ HELP_FLAGS = ("--help", "-h")
 CURVE_DPI = 100
 
 
-class _UsageError(Exception):
+class _UsageError(PortiaError):
     """A bad option, raised by the parser instead of exiting."""
 
 
@@ -388,7 +388,7 @@ def _converter(name: str, annotation: Any) -> tuple[Any, str, bool]:
         members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
         optional = len(members) < len(typing.get_args(annotation))
         if len(members) != 1:
-            raise TypeError(f"field {name!r}: a union other than X | None is not accepted")
+            raise InvalidTypeError(f"field {name!r}: a union other than X | None is not accepted")
         annotation = members[0]
     if annotation is bool:
         return bool, "", True
@@ -398,14 +398,16 @@ def _converter(name: str, annotation: Any) -> tuple[Any, str, bool]:
     elif typing.get_origin(annotation) is tuple and typing.get_args(annotation)[1:] == (...,):
         item = typing.get_args(annotation)[0]
         if item not in (int, float):
-            raise TypeError(f"field {name!r}: only tuples of int or float are accepted")
+            raise InvalidTypeError(f"field {name!r}: only tuples of int or float are accepted")
 
         def parse(text: str) -> tuple[Any, ...]:
             return tuple(item(part) for part in text.split(",") if part.strip())
 
         metavar = "A,B,..."
     else:
-        raise TypeError(f"field {name!r}: type {annotation!r} is not accepted by portia train")
+        raise InvalidTypeError(
+            f"field {name!r}: type {annotation!r} is not accepted by portia train"
+        )
     kind = {int: "an integer", float: "a number", str: "text", Path: "a path"}
 
     def convert(text: str) -> Any:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wrappers.errors import WrapperInputError
+
 # What a dimension measures or commands. A descriptor encodes it one-hot, in this order.
 QUANTITIES = (
     "joint_position_target",  # action: a servo's target angle or extension
@@ -52,17 +54,17 @@ class Dimension:
 
     def __post_init__(self) -> None:
         if self.quantity not in QUANTITIES:
-            raise ValueError(
+            raise WrapperInputError(
                 f"dimension {self.name!r}: unknown quantity {self.quantity!r}; "
                 f"accepted: {', '.join(QUANTITIES)}"
             )
         if self.frame not in FRAMES:
-            raise ValueError(
+            raise WrapperInputError(
                 f"dimension {self.name!r}: unknown frame {self.frame!r}; "
                 f"accepted: {', '.join(FRAMES)}"
             )
         if not self.low <= self.high:
-            raise ValueError(f"dimension {self.name!r}: low {self.low} > high {self.high}")
+            raise WrapperInputError(f"dimension {self.name!r}: low {self.low} > high {self.high}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class Joint:
 
     def __post_init__(self) -> None:
         if self.kind not in JOINT_KINDS:
-            raise ValueError(
+            raise WrapperInputError(
                 f"joint {self.name!r}: unknown kind {self.kind!r}; accepted: "
                 f"{', '.join(JOINT_KINDS)}"
             )
@@ -119,13 +121,13 @@ class Embodiment:
 
     def __post_init__(self) -> None:
         if len(self.proprio_indices) != len(self.proprioception):
-            raise ValueError(
+            raise WrapperInputError(
                 f"embodiment {self.name!r}: {len(self.proprioception)} proprioception "
                 f"dimensions but {len(self.proprio_indices)} indices"
             )
         for dimension in self.actions + self.proprioception:
             if dimension.joint is not None and not 0 <= dimension.joint < len(self.joints):
-                raise ValueError(
+                raise WrapperInputError(
                     f"embodiment {self.name!r}: dimension {dimension.name!r} names joint "
                     f"{dimension.joint}, but the body has {len(self.joints)} joints"
                 )

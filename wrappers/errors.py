@@ -7,11 +7,15 @@ from typing import Any
 from gymnasium.vector import VectorEnv
 
 
-class WrapperInputError(ValueError):
+class WrapperError(Exception):
+    """Base class of every error the wrappers raise on purpose."""
+
+
+class WrapperInputError(WrapperError, ValueError):
     """An argument or input a wrapper cannot accept."""
 
 
-class ThinkBudgetExceededError(RuntimeError):
+class ThinkBudgetExceededError(WrapperError, RuntimeError):
     """An agent asked to imagine more than its think budget allows for one decision."""
 
 

@@ -42,7 +42,7 @@ from portia_envs.datasets.store import (
     find_datasets,
     stack_observations,
 )
-from portia_envs.errors import PortiaError
+from portia_envs.errors import InvalidParameterError, PortiaError
 from portia_envs.harness.agents import (
     BUILTIN_AGENTS,
     DEFAULT_FILE_ATTRIBUTE,
@@ -137,7 +137,7 @@ def plan_episodes(suite: Suite, split: str, episodes: int, seed: int) -> list[Ep
         ValueError: If ``episodes < 1``.
     """
     if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
+        raise InvalidParameterError(f"episodes must be >= 1, got {episodes}")
     tasks = suite.tasks(split)
     return [
         EpisodeJob(task.task_id, split, task.family, seed, index // len(tasks))
@@ -200,7 +200,7 @@ def collect(
             ``out_dir`` is left as it was.
     """
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise InvalidParameterError(f"workers must be >= 1, got {workers}")
     chosen = get_suite(suite)
     jobs = plan_episodes(chosen, split, episodes, seed)
     resolved = resolve_spec(agent)
@@ -301,7 +301,7 @@ def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
         if terminated or truncated:
             break
     if not math.isfinite(total):
-        raise ValueError(f"the episode's return is not finite ({total})")
+        raise InvalidParameterError(f"the episode's return is not finite ({total})")
     return Episode(
         seed=job.reset_seed,
         task_id=job.task_id,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from portia_envs.detour.config import LevelConfig
-from portia_envs.errors import UnknownSuiteError, did_you_mean
+from portia_envs.errors import InvalidParameterError, UnknownSuiteError, did_you_mean
 
 SPLITS = ("train", "heldout")
 # Bumped whenever level generation or the world's rules change: it goes into the hash.
@@ -46,7 +46,9 @@ class DetourSuite:
         LevelConfig.from_difficulty(self.difficulty, size=self.size)
         (a, n), (b, m) = self.train_levels, self.heldout_levels
         if min(a, b) < 0 or min(n, m) < 1 or (a < b + m and b < a + n):
-            raise ValueError(f"suite {self.name}: level seed ranges must be disjoint and valid")
+            raise InvalidParameterError(
+                f"suite {self.name}: level seed ranges must be disjoint and valid"
+            )
 
     def levels(self, split: str) -> tuple[int, int]:
         """Return ``(first seed, count)`` of the levels of ``split``.

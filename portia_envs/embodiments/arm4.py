@@ -39,6 +39,7 @@ from portia_envs.embodiments.arm import (
     add_servos_and_sensors,
     joints_and_gripper_map,
 )
+from portia_envs.errors import InvalidParameterError
 
 ARM4_JOINTS = ("base_yaw", "shoulder_pitch", "elbow_pitch", "wrist_pitch")
 # Joint ranges in rad, in ARM4_JOINTS order.
@@ -76,7 +77,9 @@ class Arm4Lengths:
         for name in ("shoulder_m", "upper_arm_m", "forearm_m", "hand_m"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a positive length in metres, got {value}")
+                raise InvalidParameterError(
+                    f"{name} must be a positive length in metres, got {value}"
+                )
 
     @property
     def wrist_to_grip_m(self) -> float:

@@ -164,7 +164,7 @@ class ArmEnv(PortiaEnv):
             height=height,
         )
         if goal_radius_m <= 0:
-            raise ValueError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
+            raise InvalidParameterError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
         self.goal_radius_m = goal_radius_m
         self.body = body
         self._body = arm_body(body)
@@ -242,7 +242,7 @@ class ArmEnv(PortiaEnv):
         options = options or {}
         unknown = set(options) - set(OPTION_KEYS)
         if unknown:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"unknown reset options {sorted(unknown)}; accepted: {', '.join(OPTION_KEYS)}"
             )
         if options.get("task") is not None:

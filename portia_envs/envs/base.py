@@ -13,7 +13,7 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.errors import InvalidActionError, InvalidStateError
+from portia_envs.errors import InvalidActionError, InvalidParameterError, InvalidStateError
 from portia_envs.rendering import RENDER_MODES, EnvRenderer
 from portia_envs.scenes.base import MAX_FRAME_SIZE
 from portia_envs.sim import Simulation
@@ -92,7 +92,7 @@ class PortiaEnv(gymnasium.Env):
         height: int,
     ) -> None:
         if render_mode is not None and render_mode not in RENDER_MODES:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"unknown render_mode {render_mode!r}; accepted: None, {', '.join(RENDER_MODES)}"
             )
         self._init_kwargs = init_kwargs
@@ -239,7 +239,9 @@ class PortiaEnv(gymnasium.Env):
             ValueError: If ``substeps`` is out of range.
         """
         if not 0 <= substeps <= self.sim.n_substeps:
-            raise ValueError(f"substeps must be 0..{self.sim.n_substeps}, got {substeps}")
+            raise InvalidParameterError(
+                f"substeps must be 0..{self.sim.n_substeps}, got {substeps}"
+            )
         self._delayed = (self.controls(previous_action), substeps)
 
     @property
@@ -394,10 +396,10 @@ def check_view(camera: str, cameras: tuple[str, ...], width: int, height: int) -
         height: Frame height, pixels: 1 to ``MAX_FRAME_SIZE[1]``.
     """
     if camera not in cameras:
-        raise ValueError(f"unknown camera {camera!r}; accepted: {', '.join(cameras)}")
+        raise InvalidParameterError(f"unknown camera {camera!r}; accepted: {', '.join(cameras)}")
     max_width, max_height = MAX_FRAME_SIZE
     if not (1 <= width <= max_width and 1 <= height <= max_height):
-        raise ValueError(
+        raise InvalidParameterError(
             f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
             f"and height 1..{max_height} pixels"
         )

@@ -25,7 +25,7 @@ from portia_envs.embodiments.spider import (
     stand_qpos,
 )
 from portia_envs.envs.base import PortiaEnv, check_view
-from portia_envs.errors import InvalidStateError
+from portia_envs.errors import InvalidParameterError, InvalidStateError
 from portia_envs.scenes.arena import (
     CAMERAS,
     PREY_HEIGHT_M,
@@ -169,7 +169,9 @@ class SpiderEnv(PortiaEnv):
             height=height,
         )
         if not success_radius_m > 0:
-            raise ValueError(f"success_radius_m must be > 0 (metres), got {success_radius_m}")
+            raise InvalidParameterError(
+                f"success_radius_m must be > 0 (metres), got {success_radius_m}"
+            )
         self._family_index = spider_task_index(task)
         self._family = SPIDER_TASKS[self._family_index]
         self._task_id = f"spider-{self._family.name}"
@@ -236,7 +238,9 @@ class SpiderEnv(PortiaEnv):
         """
         super().reset(seed=seed)
         if options:
-            raise ValueError(f"unknown reset options {sorted(options)}; SpiderEnv accepts none")
+            raise InvalidParameterError(
+                f"unknown reset options {sorted(options)}; SpiderEnv accepts none"
+            )
         sample, parameters = self._family.sample(self.np_random)
         model = self.sim.model
         qpos = np.zeros(model.nq)

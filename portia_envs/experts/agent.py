@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.envs.arm import ArmEnv
+from portia_envs.errors import InvalidParameterError, InvalidTypeError
 from portia_envs.experts.arm4 import ARM4_EXPERTS, Arm4IK
 from portia_envs.experts.drawer import drawer_expert
 from portia_envs.experts.ik import ArmIK
@@ -57,7 +58,7 @@ class ScriptedExpert:
     def __init__(self, env: gymnasium.Env) -> None:
         base = env.unwrapped
         if not isinstance(base, ArmEnv):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"ScriptedExpert acts in Portia arm envs (ArmEnv, e.g. "
                 f"gymnasium.make('Portia/Arm-v0')), got {type(base).__name__}"
             )
@@ -83,7 +84,7 @@ class ScriptedExpert:
         """
         task = np.asarray(observation["task"])
         if task.shape != (len(ARM_TASK_NAMES),) or np.count_nonzero(task) != 1:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"observation['task'] must be one-hot over {', '.join(ARM_TASK_NAMES)} "
                 f"(shape ({len(ARM_TASK_NAMES)},)), got {task}"
             )

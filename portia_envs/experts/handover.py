@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from pettingzoo import ParallelEnv
 
 from portia_envs.envs.handover import AGENTS, PREFIXES, HandoverEnv
+from portia_envs.errors import InvalidTypeError
 from portia_envs.experts.ik import ArmIK, hand_rotation
 from portia_envs.experts.pick_place import MOVE_STEP_M, OPEN, held, pick_place_action
 from portia_envs.scenes.handover import GIVER_BASE, TAKER_BASE
@@ -66,7 +67,7 @@ class HandoverExpert:
     def __init__(self, env: ParallelEnv) -> None:
         base = env.unwrapped
         if not isinstance(base, HandoverEnv):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"HandoverExpert acts in the handover env (HandoverEnv, e.g. "
                 f"portia_envs.make_parallel('Portia/Handover-v0')), got {type(base).__name__}"
             )

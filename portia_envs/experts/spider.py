@@ -46,6 +46,7 @@ from portia_envs.embodiments.spider import (
     joint_ranges,
 )
 from portia_envs.envs.spider import SpiderEnv
+from portia_envs.errors import InvalidTypeError
 from portia_envs.experts.episode import run_episode as run_episode
 from portia_envs.tasks.spider import SPIDER_PARTS
 
@@ -92,7 +93,7 @@ class SpiderExpert:
     def __init__(self, env: gymnasium.Env) -> None:
         base = env.unwrapped
         if not isinstance(base, SpiderEnv):
-            raise TypeError(
+            raise InvalidTypeError(
                 f"SpiderExpert acts in Portia spider envs (SpiderEnv, e.g. "
                 f"gymnasium.make('Portia/SpiderPrey-v0')), got {type(base).__name__}"
             )

@@ -23,6 +23,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
+from portia_envs.errors import InvalidParameterError
 from portia_envs.harness.agent_link import (
     InProcessLink,
     ProcessLink,
@@ -100,11 +101,11 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if self.isolation not in ISOLATIONS:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"unknown isolation {self.isolation!r}; accepted: {', '.join(ISOLATIONS)}"
             )
         if self.isolation == "in-process" and is_exec_spec(self.agent):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"agent {self.agent!r} is a program of its own; it runs only with "
                 f"isolation 'process'"
             )
@@ -136,7 +137,7 @@ class RunConfig:
         kind, _, milliseconds = (self.clock or "").partition(":")
         if kind == "fixed":
             return FixedLatency(float(milliseconds) / 1e3)
-        raise ValueError(f"unknown clock {self.clock!r}; accepted: wall, fixed:MS")
+        raise InvalidParameterError(f"unknown clock {self.clock!r}; accepted: wall, fixed:MS")
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ class EpisodeRunner:
             if terminated or truncated:
                 break
         if not math.isfinite(tally.total):
-            raise ValueError(f"the episode's return is not finite ({tally.total})")
+            raise InvalidParameterError(f"the episode's return is not finite ({tally.total})")
 
     def _failed(self, job: EpisodeJob, status: str, error: str, tally: Tally) -> dict[str, Any]:
         """Return a failed record that keeps what ``tally`` counted.

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from portia_envs.errors import InfrastructureError, InvalidParameterError
 from portia_envs.harness.agent_process import set_parent_death_signal
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
 
@@ -60,7 +61,7 @@ def run_local(config: RunConfig, jobs: Iterable[EpisodeJob], workers: int) -> It
         Episode records.
     """
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise InvalidParameterError(f"workers must be >= 1, got {workers}")
     pending = _Lookahead(iter(jobs))
     context = multiprocessing.get_context("spawn")
     pool = [_start(context, config) for _ in range(workers) if pending]
@@ -155,7 +156,7 @@ def _receive(worker: _Worker, isolated: bool) -> dict | None:
         job, worker.job = worker.job, None
         worker.ready = False
         if job is None:
-            raise RuntimeError(
+            raise InfrastructureError(
                 f"a worker process exited (code {worker.process.exitcode}) before running "
                 f"anything: check that the agent and suite load in a fresh process"
             ) from None

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from portia_envs.errors import InvalidParameterError
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
 from portia_envs.harness.local import WORKER_GRACE_S
 
@@ -64,7 +65,7 @@ def run_ray(
     except ImportError as error:
         raise ImportError('the ray backend needs Ray: pip install "portia-envs[scale]"') from error
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise InvalidParameterError(f"workers must be >= 1, got {workers}")
     started_here = not ray.is_initialized()
     if started_here:
         if address is None:

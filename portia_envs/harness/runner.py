@@ -18,7 +18,12 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from portia_envs.errors import AgentPreflightError, InfrastructureError, RecordsError
+from portia_envs.errors import (
+    AgentPreflightError,
+    InfrastructureError,
+    InvalidParameterError,
+    RecordsError,
+)
 from portia_envs.harness.agent_process import AgentFailure
 from portia_envs.harness.agents import agent_hash, describe_agent
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
@@ -71,24 +76,26 @@ def check_run_size(suite: Suite, episodes: int, seeds: Sequence[int], workers: i
         ValueError: Naming the value and what is accepted.
     """
     if not isinstance(episodes, int) or not 1 <= episodes <= MAX_EPISODES_PER_SEED:
-        raise ValueError(
+        raise InvalidParameterError(
             f"episodes must be an integer from 1 to {MAX_EPISODES_PER_SEED:,}, got {episodes!r}"
         )
     if not seeds or len(set(seeds)) != len(seeds) or len(seeds) > MAX_SEEDS:
-        raise ValueError(
+        raise InvalidParameterError(
             f"seeds must be distinct, at least one and at most {MAX_SEEDS:,}; got {len(seeds)}"
         )
     if not all(isinstance(seed, int) and 0 <= seed < 2**63 for seed in seeds):
-        raise ValueError("seeds must be integers from 0 to 2**63 - 1")
+        raise InvalidParameterError("seeds must be integers from 0 to 2**63 - 1")
     total = count_jobs(suite, episodes, seeds)
     if total > MAX_RUN_EPISODES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"the run would have {total:,} episodes ({len(suite.train + suite.heldout)} tasks x "
             f"{len(seeds)} seeds x {episodes} episodes); at most {MAX_RUN_EPISODES:,} are "
             f"accepted: split it into several runs"
         )
     if not isinstance(workers, int) or not 1 <= workers <= MAX_WORKERS:
-        raise ValueError(f"workers must be an integer from 1 to {MAX_WORKERS}, got {workers!r}")
+        raise InvalidParameterError(
+            f"workers must be an integer from 1 to {MAX_WORKERS}, got {workers!r}"
+        )
 
 
 def run_header(config: RunConfig, episodes: int, seeds: Sequence[int]) -> dict[str, Any]:
@@ -193,7 +200,7 @@ def bench(
             reference table to normalize with.
     """
     if backend not in BACKENDS:
-        raise ValueError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
+        raise InvalidParameterError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
     suite = get_suite(config.suite)
     check_run_size(suite, episodes, seeds, workers)
     table = load_reference(suite)

@@ -7,7 +7,7 @@ import numpy as np
 from mujoco import rollout as mj_rollout
 from numpy.typing import NDArray
 
-from portia_envs.errors import InvalidStateError
+from portia_envs.errors import InvalidParameterError, InvalidStateError
 
 # Everything mj_step reads: time, qpos, qvel, act, ctrl, applied forces, mocap and the solver's
 # warm start. Restoring it (and not only qpos/qvel) is what makes a continuation bit-identical.
@@ -44,7 +44,7 @@ class Simulation:
 
     def __init__(self, model: mujoco.MjModel, *, n_substeps: int) -> None:
         if n_substeps < 1:
-            raise ValueError(f"n_substeps must be >= 1, got {n_substeps}")
+            raise InvalidParameterError(f"n_substeps must be >= 1, got {n_substeps}")
         self.model = model
         self.data = mujoco.MjData(model)
         self.n_substeps = n_substeps
@@ -158,7 +158,7 @@ class Simulation:
             the same readings ``step`` would leave in ``data.sensordata``.
         """
         if nthread < 1:
-            raise ValueError(f"nthread must be >= 1, got {nthread}")
+            raise InvalidParameterError(f"nthread must be >= 1, got {nthread}")
         if state is None:
             state = self.get_state()
         batch = ctrl.shape[0]

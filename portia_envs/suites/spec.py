@@ -9,7 +9,12 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from portia_envs.errors import UnknownSuiteError, UnknownTaskError, did_you_mean
+from portia_envs.errors import (
+    InvalidParameterError,
+    UnknownSuiteError,
+    UnknownTaskError,
+    did_you_mean,
+)
 from portia_envs.sim.compose import BODY_FAMILIES, arm_fingerprint, check_body
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 
@@ -92,7 +97,9 @@ class Suite:
         ids = [task.task_id for task in self.train + self.heldout]
         duplicates = sorted({task_id for task_id in ids if ids.count(task_id) > 1})
         if duplicates:
-            raise ValueError(f"suite {self.name}: task ids must be unique, repeated: {duplicates}")
+            raise InvalidParameterError(
+                f"suite {self.name}: task ids must be unique, repeated: {duplicates}"
+            )
 
     def tasks(self, split: str) -> tuple[TaskSpec, ...]:
         """Return the tasks of ``split`` (``"train"`` or ``"heldout"``).

@@ -15,6 +15,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.errors import InvalidParameterError
 from portia_envs.scenes.tabletop import (
     BLOCK_PARKED_POS,
     SUPPORT_PARKED_POS,
@@ -335,7 +336,9 @@ def goal_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     shape = np.broadcast_shapes(a.shape, b.shape)
     if shape[-1:] != (3,):
-        raise ValueError(f"goals must have a last axis of size 3 (x, y, z in m), got {shape}")
+        raise InvalidParameterError(
+            f"goals must have a last axis of size 3 (x, y, z in m), got {shape}"
+        )
     flat_a = np.broadcast_to(a, shape).reshape(-1, 3)
     flat_b = np.broadcast_to(b, shape).reshape(-1, 3)
     return _distance_kernel(flat_a, flat_b).reshape(shape[:-1])
@@ -514,7 +517,7 @@ def sample_goal_xy(
         xy = np.array([rng.uniform(*ranges[keys[0]]), rng.uniform(*ranges[keys[1]])])
         if np.hypot(*(xy - block_pos[:2])) >= min_distance_m:
             return xy
-    raise ValueError(
+    raise InvalidParameterError(
         f"{keys[0]} {ranges[keys[0]]} and {keys[1]} {ranges[keys[1]]} leave no room for a "
         f"point {min_distance_m} m from a block at {block_pos[:2]}"
     )

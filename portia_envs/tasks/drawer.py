@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.errors import InvalidParameterError
 from portia_envs.scenes.tabletop import DRAWER_TRAVEL_M, HANDLE_CLOSED_OFFSET_M
 from portia_envs.tasks.base import (
     SAMPLE_TRIES,
@@ -54,7 +55,9 @@ class DrawerTask(ArmTask):
         for key in ("drawer_start", "drawer_goal"):
             low, high = ranges[key]
             if low < 0 or high > DRAWER_TRAVEL_M:
-                raise ValueError(f"{key} must lie in [0, {DRAWER_TRAVEL_M}] m, got {(low, high)}")
+                raise InvalidParameterError(
+                    f"{key} must lie in [0, {DRAWER_TRAVEL_M}] m, got {(low, high)}"
+                )
         objects = default_objects()
         for key in ("cabinet_x", "cabinet_y", "drawer_friction"):
             objects[OBJECT_PARAMS.index(key)] = rng.uniform(*ranges[key])
@@ -69,7 +72,7 @@ class DrawerTask(ArmTask):
                     float(start),
                     objects,
                 )
-        raise ValueError(
+        raise InvalidParameterError(
             f"drawer_start {ranges['drawer_start']} and drawer_goal {ranges['drawer_goal']} "
             f"leave no openings {MIN_DRAWER_MOVE_M} m apart"
         )

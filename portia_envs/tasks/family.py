@@ -7,7 +7,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from portia_envs.errors import UnknownTaskError, did_you_mean
+from portia_envs.errors import InvalidParameterError, UnknownTaskError, did_you_mean
 
 # A family's parameter ranges, or a suite's overrides of some of them: name -> (low, high).
 Ranges = Mapping[str, tuple[float, float]]
@@ -36,13 +36,15 @@ class TaskFamily:
         ranges = dict(self.default_ranges)
         for key, value in (overrides or {}).items():
             if key not in ranges:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"{self.name} has no parameter {key!r}; its parameters: "
                     f"{', '.join(self.default_ranges)}"
                 )
             low, high = (float(v) for v in value)
             if not (np.isfinite(low) and np.isfinite(high) and low <= high):
-                raise ValueError(f"range of {key!r} must be finite with low <= high, got {value}")
+                raise InvalidParameterError(
+                    f"range of {key!r} must be finite with low <= high, got {value}"
+                )
             ranges[key] = (low, high)
         return ranges
 

@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.embodiments.spider import ACTION_SIZE, SENSOR_LAYOUT
+from portia_envs.errors import InvalidParameterError
 from portia_envs.scenes.arena import WALL_MAX_HALF_LENGTH_M
 from portia_envs.tasks.family import Ranges, TaskFamily, family_index
 from portia_envs.tasks.layout import part_bounds, part_slices
@@ -245,7 +246,7 @@ class DetourTask(SpiderTask):
         shortest, longest = ranges["wall_half_length"]
         widest = max(abs(v) for v in ranges["wall_shift"])
         if not 0.0 < shortest or longest > WALL_MAX_HALF_LENGTH_M or widest >= shortest:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"detour walls need 0 < wall_half_length <= {WALL_MAX_HALF_LENGTH_M} m and "
                 f"|wall_shift| < wall_half_length; got wall_half_length "
                 f"{ranges['wall_half_length']}, wall_shift {ranges['wall_shift']}"
@@ -399,7 +400,9 @@ def ground_distance(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[n
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     shape = np.broadcast_shapes(a.shape, b.shape)
     if shape[-1:] != (3,):
-        raise ValueError(f"goals must have a last axis of size 3 (x, y, z in m), got {shape}")
+        raise InvalidParameterError(
+            f"goals must have a last axis of size 3 (x, y, z in m), got {shape}"
+        )
     flat_a = np.ascontiguousarray(np.broadcast_to(a, shape).reshape(-1, 3))
     flat_b = np.ascontiguousarray(np.broadcast_to(b, shape).reshape(-1, 3))
     return _distance_kernel(flat_a, flat_b).reshape(shape[:-1])

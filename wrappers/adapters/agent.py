@@ -5,8 +5,10 @@ from __future__ import annotations
 import inspect
 from typing import Any, Protocol, runtime_checkable
 
+from wrappers.errors import WrapperError
 
-class AgentTypeError(TypeError):
+
+class AgentTypeError(WrapperError, TypeError):
     """An object that cannot act as an agent: no ``act``/``reset``, no ``predict``, not callable."""
 
 

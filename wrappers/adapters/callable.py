@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from wrappers.adapters.agent import AgentTypeError
+
 
 class CallableAgent:
     """Acts by calling ``policy(observation)``; keeps no state unless ``on_reset`` does.
@@ -24,7 +26,7 @@ class CallableAgent:
         name: str | None = None,
     ) -> None:
         if not callable(policy):
-            raise TypeError(f"policy must be callable, got {type(policy).__name__}")
+            raise AgentTypeError(f"policy must be callable, got {type(policy).__name__}")
         self.policy = policy
         self.on_reset = on_reset
         self.name = name or getattr(policy, "__name__", type(policy).__name__)

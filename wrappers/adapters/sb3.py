@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from wrappers.adapters.agent import AgentTypeError
+
 
 class SB3Agent:
     """Acts by ``model.predict``, carrying a recurrent model's state through the episode.
@@ -22,7 +24,7 @@ class SB3Agent:
 
     def __init__(self, model: Any, *, deterministic: bool = True) -> None:
         if not callable(getattr(model, "predict", None)):
-            raise TypeError(f"model must have a predict method, got {type(model).__name__}")
+            raise AgentTypeError(f"model must have a predict method, got {type(model).__name__}")
         self.model = model
         self.deterministic = deterministic
         self.name = type(model).__name__
