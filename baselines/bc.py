@@ -134,7 +134,7 @@ class BCConfig:
                 raise BCConfigError(f"{name} must be a finite number {accepted}, got {value!r}")
 
 
-# The config `portia train bc` builds from its options (portia_envs/train_cli.py).
+# The config `portia train bc` builds from its options (baselines/train_cli.py).
 TRAIN_CONFIG = BCConfig
 
 
@@ -568,3 +568,8 @@ def smoke_student(env: gymnasium.Env) -> BCPolicy:
 def arm_reach_student(env: gymnasium.Env) -> BCPolicy:
     """Return the shipped student of ``arm-reach-v0``: BC on the teacher's train-task episodes."""
     return BCPolicy.load(student_path("arm_reach_student"), env=env)
+
+
+def load_agent(path: str | Path, env: gymnasium.Env) -> BCPolicy:
+    """Return the BC policy saved at ``path``, checked against ``env`` (the ``bc`` loader)."""
+    return BCPolicy.load(path, env=env)

@@ -905,3 +905,8 @@ def _is_real(value: Any) -> bool:
 
 
 TRAIN_CONFIG = DTConfig
+
+
+def load_agent(path: str | Path, env: Any) -> DTPolicy:
+    """Return the Decision Transformer saved at ``path`` (the ``dt`` checkpoint loader)."""
+    return DTPolicy.load(path)

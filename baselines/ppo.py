@@ -984,3 +984,10 @@ def make_agent(env: gymnasium.Env) -> PPOPolicy:
 # ``portia train ppo``: the config its options come from, and the unit of its progress.
 TRAIN_CONFIG = PPOConfig
 PROGRESS_UNIT = "env step"
+
+
+def load_agent(path: str | Path, env: gymnasium.Env) -> PPOPolicy:
+    """Return the PPO policy saved at ``path``, checked against ``env`` (the ``ppo`` loader)."""
+    policy = PPOPolicy.load(path, device="cpu")
+    policy.check_env(env, str(path))
+    return policy

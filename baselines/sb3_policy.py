@@ -144,3 +144,8 @@ class SB3Agent:
 
     def reset(self) -> None:
         """Start an episode (the policy keeps no state)."""
+
+
+def load_agent(path: str | Path, env: gymnasium.Env) -> SB3Agent:
+    """Return the SB3 model saved at ``path`` as an agent for ``env`` (the ``sb3`` loader)."""
+    return SB3Agent.load(path, env)

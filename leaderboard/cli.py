@@ -29,7 +29,7 @@ from leaderboard.settings import (
     DEFAULT_MAX_UPLOAD_BYTES,
     Settings,
 )
-from portia_envs.cli_support import EXIT_BAD_FILE, EXIT_UNAVAILABLE, EXIT_USAGE, fail
+from portia_envs.cli.common import EXIT_BAD_FILE, EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.text_table import text_table
 
 if TYPE_CHECKING:
@@ -476,3 +476,13 @@ def _public_check_line(check: Mapping[str, Any]) -> str:
         f"{where}: the server's run agrees with yours on {check['agreeing']} of "
         f"{check['episodes']} episodes" + ("" if check["agrees"] else "; see the job's page")
     )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``portia leaderboard``, ``submit`` and ``status`` (the ``portia.commands`` entry point).
+
+    The leaderboard's commands import its extra only when they run.
+    """
+    app.add_typer(leaderboard_app, name="leaderboard")
+    app.command()(submit)
+    app.command()(status)

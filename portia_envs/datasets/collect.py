@@ -44,8 +44,8 @@ from portia_envs.datasets.store import (
 )
 from portia_envs.errors import InvalidParameterError, PortiaError
 from portia_envs.harness.agents import (
-    BUILTIN_AGENTS,
     DEFAULT_FILE_ATTRIBUTE,
+    builtin_agents,
     describe_agent,
     load_factory,
     resolve_spec,
@@ -151,7 +151,7 @@ def agent_name(spec: str) -> str:
 
     A factory named ``make_agent`` (a file spec's default) is called by its file or module.
     """
-    if spec in BUILTIN_AGENTS:
+    if spec in builtin_agents():
         return spec
     name = describe_agent(spec)["name"] or "agent"
     if name == DEFAULT_FILE_ATTRIBUTE:

@@ -42,12 +42,13 @@ import gymnasium
 import numpy as np
 
 from portia_envs.errors import AgentSpecError, did_you_mean
+from portia_envs.plugins import AGENTS, contributions
 from wrappers.adapters import Agent, as_agent
 
-BUILTIN_AGENTS: dict[str, str] = {
+# Portia's own built-in agents; ``builtin_agents`` adds those other packages contribute.
+CORE_AGENTS: dict[str, str] = {
     "random": "portia_envs.harness.agents:RandomAgent",
     "scripted": "portia_envs.experts:ScriptedExpert",
-    "teacher": "baselines.teacher:make_teacher",
 }
 # The factory a file spec names when it names none.
 DEFAULT_FILE_ATTRIBUTE = "make_agent"
@@ -82,6 +83,15 @@ class RandomAgent:
         self._rng = np.random.default_rng(seed)
 
 
+def builtin_agents() -> dict[str, str]:
+    """Return every built-in agent name and the spec it stands for.
+
+    Portia's own (``CORE_AGENTS``), then those of the ``portia.agents`` entry points
+    (``baselines`` contributes ``teacher``).
+    """
+    return {**CORE_AGENTS, **contributions(AGENTS)}
+
+
 def resolve_spec(spec: str) -> str:
     """Return ``spec`` in the form workers load: built-ins expanded, file paths absolute.
 
@@ -90,8 +100,9 @@ def resolve_spec(spec: str) -> str:
     """
     if not isinstance(spec, str) or not spec.strip():
         raise AgentSpecError(f"an agent spec must be a non-empty string, got {spec!r}")
-    if spec in BUILTIN_AGENTS:
-        return BUILTIN_AGENTS[spec]
+    builtins = builtin_agents()
+    if spec in builtins:
+        return builtins[spec]
     if is_exec_spec(spec):
         return EXEC_PREFIX + shlex.join(exec_command(spec))
     if is_model_spec(spec):
@@ -107,8 +118,8 @@ def resolve_spec(spec: str) -> str:
         return f"{file}:{attribute or DEFAULT_FILE_ATTRIBUTE}"
     if not attribute:
         raise AgentSpecError(
-            f"unknown agent {spec!r}{did_you_mean(spec, BUILTIN_AGENTS)}; accepted: a built-in "
-            f"name ({', '.join(BUILTIN_AGENTS)}), module:attribute, path/to/file.py[:attribute], a "
+            f"unknown agent {spec!r}{did_you_mean(spec, builtins)}; accepted: a built-in "
+            f"name ({', '.join(builtins)}), module:attribute, path/to/file.py[:attribute], a "
             f"model file ({', '.join(MODEL_SUFFIXES)}) or exec:COMMAND"
         )
     return spec

@@ -4,14 +4,16 @@
 agent's process. The kind is read from the file, never trusted from its name:
 
 - a TorchScript archive (a zip with ``code/``): ``harness.torchscript_policy``;
-- a Stable-Baselines3 archive (a zip with ``data`` and ``policy.pth``):
-  ``baselines.sb3_policy``, loaded without unpickling anything;
+- a Stable-Baselines3 archive (a zip with ``data`` and ``policy.pth``): kind ``sb3``,
+  loaded without unpickling anything;
 - a ``torch.save`` checkpoint (a zip with ``data.pkl``), read with
   ``torch.load(weights_only=True)`` (tensors and plain values only) and recognized by its
-  ``format`` entry: a Portia BC, DT or PPO model;
+  ``format`` entry: a Portia BC, DT or PPO model (kind ``bc``, ``dt``, ``ppo``);
 - any other file must parse as ONNX: ``harness.onnx_policy``.
 
 A bare pickle, or a checkpoint of another origin, is refused without being unpickled.
+The loaders of the checkpoint kinds are contributed (the ``portia.checkpoints`` entry
+points, ``portia_envs.plugins``: ``baselines`` contributes all four).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import gymnasium
 
+from portia_envs.errors import AgentSpecError
 from portia_envs.harness.onnx_policy import (
     OnnxPolicy,
     PolicyContractError,
@@ -30,6 +33,7 @@ from portia_envs.harness.onnx_policy import (
     read_policy,
 )
 from portia_envs.harness.torchscript_policy import TorchScriptPolicy, is_torchscript_archive
+from portia_envs.plugins import CHECKPOINTS, PluginError, load
 from wrappers.adapters import Agent
 
 # What each Portia checkpoint's ``format`` entry says.
@@ -103,7 +107,8 @@ def build_model_agent(path: Path, kind: str, env: gymnasium.Env) -> Agent:
 
     Raises:
         PolicyContractError: If an ONNX or TorchScript file breaks the contract.
-        AgentSpecError: Or the baselines' model errors, if a checkpoint does not fit ``env``.
+        AgentSpecError: If no installed package loads checkpoints of ``kind``; or the
+            loader's own errors, if a checkpoint does not fit ``env``.
     """
     if kind == "onnx":
         return OnnxPolicy(path, env)
@@ -112,23 +117,12 @@ def build_model_agent(path: Path, kind: str, env: gymnasium.Env) -> Agent:
     import torch
 
     torch.set_num_threads(agent_threads())
-    if kind == "sb3":
-        from baselines.sb3_policy import SB3Agent
-
-        return SB3Agent.load(path, env)
-    if kind == "bc":
-        from baselines.bc import BCPolicy
-
-        return BCPolicy.load(path, env=env)
-    if kind == "ppo":
-        from baselines.ppo import PPOPolicy
-
-        policy = PPOPolicy.load(path, device="cpu")
-        policy.check_env(env, str(path))
-        return policy
-    from baselines.dt import DTPolicy
-
-    return DTPolicy.load(path)
+    # Checkpoints are the baselines' formats: their loaders are contributed, not imported.
+    try:
+        load_agent = load(CHECKPOINTS, kind)
+    except PluginError as error:
+        raise AgentSpecError(f"cannot play model {path}: {error}") from error
+    return load_agent(path, env)
 
 
 def _checkpoint_kind(path: Path) -> str:

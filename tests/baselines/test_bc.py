@@ -329,7 +329,7 @@ def test_a_short_training_run_beats_the_random_agent_on_smoke(tmp_path):
 
 
 def test_config_fields_are_documented_for_the_command_line():
-    from portia_envs.train_cli import field_docs
+    from baselines.train_cli import field_docs
 
     docs = field_docs(BCConfig)
     assert set(docs) == {field.name for field in dataclasses.fields(BCConfig)}

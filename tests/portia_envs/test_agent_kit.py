@@ -166,7 +166,9 @@ def test_an_agent_error_is_answered_with_where_it_was_raised_and_the_program_goe
     assert reply == {
         "type": "error",
         "message": reply["message"],
-    } and reply["message"].startswith("TypeError: act returned <U4 values; an action is numeric")
+    } and reply["message"].startswith(
+        "InvalidTypeError: act returned <U4 values; an action is numeric"
+    )
 
 
 def test_a_task_that_fails_leaves_the_agent_without_one(session):

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from portia_envs.bench_cli import parse_seeds
 from portia_envs.cli import app
+from portia_envs.cli.bench import parse_seeds
 from portia_envs.harness.records import lock_run_directory
 from portia_envs.results import write_results
 from tests.portia_envs.harness.harness_runs import fake

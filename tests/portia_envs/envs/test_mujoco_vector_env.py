@@ -320,3 +320,14 @@ def test_every_mujoco_id_has_the_vector_entry_point():
     for env_id in mujoco_ids:
         creator = gymnasium.envs.registration.load_env_creator(registry[env_id].vector_entry_point)
         assert issubclass(creator, PortiaVectorEnv)
+
+
+def test_human_mode_shows_world_zero_in_a_window_closed_with_the_env():
+    import pygame
+
+    envs = make_vector("Portia/ArmReach-v0", 2, 100, render_mode="human", width=64, height=48)
+    envs.reset(seed=0)
+    envs.step(np.zeros(envs.action_space.shape))
+    assert pygame.display.get_surface().get_size() == (64, 48)
+    envs.close()
+    assert pygame.display.get_surface() is None

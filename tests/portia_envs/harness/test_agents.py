@@ -6,10 +6,10 @@ import portia_envs  # noqa: F401  (registers the ids)
 from portia_envs.errors import AgentSpecError
 from portia_envs.experts import ScriptedExpert
 from portia_envs.harness.agents import (
-    BUILTIN_AGENTS,
     RandomAgent,
     agent_hash,
     build_agent,
+    builtin_agents,
     describe_agent,
     resolve_spec,
 )
@@ -26,7 +26,8 @@ def env():
 
 
 def test_built_in_names_expand_and_file_specs_become_absolute(tmp_path, monkeypatch):
-    assert resolve_spec("scripted") == BUILTIN_AGENTS["scripted"]
+    assert resolve_spec("scripted") == builtin_agents()["scripted"]
+    assert resolve_spec("teacher") == "baselines.teacher:make_teacher"  # contributed
     assert resolve_spec("pkg.module:attr") == "pkg.module:attr"
     monkeypatch.chdir(FAKE_AGENTS.parent)
     assert resolve_spec("fake_agents.py") == f"{FAKE_AGENTS}:make_agent"

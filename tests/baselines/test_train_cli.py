@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from baselines.train_cli import config_parser, parse_options
 from portia_envs.cli import app
-from portia_envs.train_cli import config_parser, parse_options
 
 runner = CliRunner()
 

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from portia_envs.cli_support import (
+from portia_envs.cli.common import (
     EXIT_BAD_FILE,
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,

@@ -55,7 +55,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from portia_envs.cli_support import (
+from portia_envs.cli.common import (
     EXIT_BAD_FILE,
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
@@ -106,7 +106,7 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train a baseline policy (behaviour cloning: bc) and save it with its training curve.
+    """Train a baseline policy (bc, dt or ppo) and save it with its training curve.
 
     `portia train bc --dataset DIR --out MODEL.pt` trains behaviour cloning on a dataset
     written by `portia collect`. A progress bar goes to stderr; when it is done the final
@@ -420,3 +420,8 @@ def _converter(name: str, annotation: Any) -> tuple[Any, str, bool]:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
     return convert, metavar, False
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``portia train`` to the ``portia`` command line (the ``portia.commands`` entry point)."""
+    app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)

@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from portia_envs.cli_support import (
+from portia_envs.cli.common import (
     EXIT_AGENT_CANNOT_ACT,
     EXIT_BAD_FILE,
     EXIT_EPISODES_FAILED,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from portia_envs.cli_support import EXIT_BAD_FILE, EXIT_UNAVAILABLE, EXIT_USAGE, fail
+from portia_envs.cli.common import EXIT_BAD_FILE, EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.errors import AgentSpecError, PortiaError, UnknownSuiteError
 
 
@@ -99,3 +99,8 @@ def export(
         typer.echo(
             f"largest |action difference| from {model.name} on {verify} observations: {worst:.3g}"
         )
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``portia export`` to the command line (the ``portia.commands`` entry point)."""
+    app.command()(export)

@@ -1,4 +1,4 @@
-"""The ``portia`` command line: list the environments, watch or record an agent play.
+"""``portia envs``, ``suites``, ``tasks`` and ``play``: list what there is, watch an agent play.
 
 Examples::
 
@@ -13,7 +13,6 @@ that imports MuJoCo; the commands import it once the backend is settled.
 from __future__ import annotations
 
 import contextlib
-import importlib.metadata
 import importlib.util
 import os
 from enum import StrEnum
@@ -27,13 +26,9 @@ from gymnasium import spaces
 from rich.console import Console
 from rich.progress import Progress
 
-from leaderboard.cli import leaderboard_app, status, submit
-from portia_envs.bench_cli import bench, report, validate
-from portia_envs.cli_support import EXIT_UNAVAILABLE, EXIT_USAGE, fail
-from portia_envs.collect_cli import collect
+from portia_envs.cli.common import EXIT_UNAVAILABLE, EXIT_USAGE, fail
 from portia_envs.display import headless
 from portia_envs.errors import AgentSpecError, did_you_mean
-from portia_envs.export_cli import export
 from portia_envs.registration import (
     ARM_ENV_SPECS,
     DETOUR_SPECS,
@@ -42,49 +37,8 @@ from portia_envs.registration import (
     make_parallel,
 )
 from portia_envs.text_table import text_table
-from portia_envs.train_cli import TRAIN_CONTEXT_SETTINGS, train
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
-
-app = typer.Typer(
-    help="Portia: MuJoCo robot environments that think slowly with time paused, then act fast.",
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode="markdown",
-)
-
-
-def _print_version(value: bool) -> None:
-    """Print the installed version and stop, for ``--version``."""
-    if value:
-        from portia_envs import __version__
-
-        typer.echo(f"portia {__version__} (mujoco {importlib.metadata.version('mujoco')})")
-        raise typer.Exit()
-
-
-@app.callback()
-def main(
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Portia: MuJoCo robot environments that think slowly with time paused, then act fast."""
-
-
-app.command()(bench)
-app.command()(validate)
-app.command()(report)
-app.command()(collect)
-app.command()(export)
-app.command(context_settings=TRAIN_CONTEXT_SETTINGS)(train)
-# The leaderboard's commands import its extra only when they run.
-app.add_typer(leaderboard_app, name="leaderboard")
-app.command()(submit)
-app.command()(status)
 
 
 class Camera(StrEnum):
@@ -94,7 +48,6 @@ class Camera(StrEnum):
     TOP = "top"
 
 
-@app.command()
 def envs() -> None:
     """List every Portia id with its spaces, control period dt and time limit."""
     rows = []
@@ -126,7 +79,6 @@ def envs() -> None:
     typer.echo(text_table(("id", "observation", "action", "dt (s)", "max steps"), rows))
 
 
-@app.command()
 def suites() -> None:
     """List the suites with their task counts, held-out axes and content hashes."""
     from portia_envs.suites import SUITES
@@ -144,7 +96,6 @@ def suites() -> None:
     typer.echo(text_table(("suite", "train", "held out", "held-out axes", "hash"), rows))
 
 
-@app.command()
 def tasks(
     suite: Annotated[
         str, typer.Argument(help="A suite name, such as smoke-v0; see `portia suites`.")
@@ -178,7 +129,6 @@ def tasks(
     )
 
 
-@app.command()
 def play(
     env_id: Annotated[
         str, typer.Argument(help="A Portia id, such as Portia/ArmReach-v0; see `portia envs`.")
