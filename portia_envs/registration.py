@@ -19,7 +19,9 @@ ARM_ENTRY_POINT = "portia_envs.envs.arm:ArmEnv"
 # gymnasium.make_vec(id, num_envs=N, vectorization_mode="vector_entry_point") builds these.
 ARM_VECTOR_ENTRY_POINT = "portia_envs.envs.vector:ArmVectorEnv"
 SPIDER_VECTOR_ENTRY_POINT = "portia_envs.envs.vector:SpiderVectorEnv"
-# id -> (keyword arguments, max_episode_steps). At dt = 0.04 s, 150 steps are 6 s.
+# id -> (keyword arguments, max_episode_steps). At dt = 0.04 s, 150 steps are 6 s. A
+# single-family id draws from the family's default ranges, which include the suites'
+# held-out bands: train on a suite with make("Portia/Arm-v0", suite=..., split="train").
 ENV_SPECS: dict[str, tuple[dict[str, object], int]] = {
     "Portia/Arm-v0": ({}, 150),
     "Portia/ArmReach-v0": ({"task": "reach"}, 100),

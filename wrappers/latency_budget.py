@@ -45,7 +45,11 @@ class LatencyBudget(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
 
     With ``observe_action=True`` the observation also carries the action now in effect,
     the one the world keeps executing during the next decision (as in Real-Time RL): a new
-    ``action_in_effect`` key for ``Dict`` observations, or appended to a flat ``Box``.
+    ``action_in_effect`` key for ``Dict`` observations, or appended to a flat ``Box``. It
+    belongs to this wrapper and not to one of its own: the action in effect is state only
+    this wrapper holds (it is what the delay leaves acting), and the delayed MDP is Markov
+    only with it in the observation, so the two are one change to the MDP. A separate
+    wrapper outside would have to reach in for it, and one inside cannot know it.
 
     Args:
         env: The env; ``dt`` is read from ``env.unwrapped.dt`` unless given.

@@ -231,6 +231,7 @@ class DetourEnv(gymnasium.Env):
         self.planned_path: NDArray[np.float64] | None = None
         self._discrete = action_type == "discrete"
         self._seeded = False
+        self._started = False
         self._renderer: Any = None
 
     @property
@@ -278,6 +279,7 @@ class DetourEnv(gymnasium.Env):
         else:
             obs = self._worlds.start(np.ones(1, dtype=np.bool_))[0]
         self.planned_path = None
+        self._started = True
         if self.render_mode == "human":
             self.render()
         info = {"is_success": False, **dict.fromkeys(REWARD_TERMS, 0.0)}
@@ -287,8 +289,11 @@ class DetourEnv(gymnasium.Env):
         """Advance one step.
 
         Raises:
+            InvalidStateError: If no episode has started (call ``reset`` first).
             InvalidActionError: On a wrong shape or dtype, NaN, infinity or unknown index.
         """
+        if not self._started:
+            raise InvalidStateError("call reset() before step()")
         motion = to_motion(action, self._discrete, ()).reshape(1, 3)
         obs, reward, terminated, _, success, terms = self._worlds.step(
             motion, np.zeros(1, dtype=np.bool_), _NO_LIMIT
@@ -316,9 +321,12 @@ class DetourEnv(gymnasium.Env):
             terminates, its later entries repeat the terminal one with reward 0.
 
         Raises:
+            InvalidStateError: If no episode has started (call ``reset`` first).
             InvalidActionError: On a malformed batch.
             InvalidParameterError: If ``nthread`` < 1.
         """
+        if not self._started:
+            raise InvalidStateError("call reset() before rollout()")
         leading = np.shape(actions)[:2]
         if len(leading) != 2 or min(leading) < 1:
             raise InvalidActionError(
@@ -399,6 +407,7 @@ class DetourEnv(gymnasium.Env):
         worlds.body[0] = body
         worlds.grid[0] = state[2 + BODY_SIZE :].reshape(n, n).astype(np.int8)
         distance_field(worlds.grid[0], int(body[6]), int(body[5]), worlds.dist[0])
+        self._started = True
 
     def set_planned_path(self, points: Any) -> None:
         """Show a planned path when rendering: ``(k, 2)`` points ``(x, y)`` in cells, or None."""

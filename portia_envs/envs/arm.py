@@ -53,6 +53,9 @@ class ArmEnv(PortiaEnv):
     body's families, or one of a suite split's tasks), then its parameters from the task's
     ranges (goal, start poses, the objects' sizes, masses, frictions and colours, where the
     cabinet stands), all from ``np_random``. Objects a task does not use wait out of the way.
+    Without a suite the ranges are each family's defaults (``tasks``), which include the
+    suites' held-out bands: the single-family ids (``Portia/ArmReach-v0``, ...) are not a
+    suite's train split; ``suite=..., split="train"`` is.
 
     **Action** ``Box(-1, 1, (7,), float32)`` for ``"arm"``: dimensions 0-5 are joint
     position targets for base_yaw, shoulder_pitch, elbow_pitch, forearm_roll, wrist_pitch

@@ -63,9 +63,10 @@ def trajectory_digests(env_id, n_steps, processes=2):
 def assert_rollout_equals_stepping(env, actions, atol=0.0):
     """Check ``env.rollout(actions)`` against stepping each sequence from the same state.
 
-    Observations, rewards and each reward term agree within ``atol`` (0: to the bit),
-    success and termination exactly, and the rollout leaves the env's state untouched.
-    Returns the rollout.
+    Observations (each key of a ``Dict``, else ``future["observation"]``), rewards and each
+    reward term agree within ``atol`` (0: to the bit), success and termination exactly, up
+    to a sequence's termination (what a rollout holds after it is the env's to say), and
+    the rollout leaves the env's state untouched. Returns the rollout.
     """
     before = env.get_state()
     future = env.rollout(actions)
@@ -75,6 +76,8 @@ def assert_rollout_equals_stepping(env, actions, atol=0.0):
         env.set_state(before)
         for t in range(horizon):
             observation, reward, terminated, _, info = env.step(actions[b, t])
+            if not isinstance(observation, dict):
+                observation = {"observation": observation}
             for key in observation:
                 np.testing.assert_allclose(future[key][b, t], observation[key], rtol=0, atol=atol)
             assert future["reward"][b, t] == pytest.approx(reward, rel=0, abs=atol)
@@ -82,12 +85,18 @@ def assert_rollout_equals_stepping(env, actions, atol=0.0):
                 assert future[term][b, t] == pytest.approx(info[term], rel=0, abs=atol)
             assert future["is_success"][b, t] == info["is_success"]
             assert future["terminated"][b, t] == terminated
+            if terminated:
+                break
     return future
 
 
-def assert_gymnasium_checker_passes(env_id):
-    """Gymnasium's ``check_env`` passes on the env of ``env_id``, with no warnings at all."""
-    env = gymnasium.make(env_id, render_mode="rgb_array", width=64, height=64)
+def assert_gymnasium_checker_passes(env_id, **frame_size):
+    """Gymnasium's ``check_env`` passes on the env of ``env_id``, with no warnings at all.
+
+    ``frame_size`` are the env's arguments for a small frame (default 64 x 64 pixels).
+    """
+    frame_size = frame_size or {"width": 64, "height": 64}
+    env = gymnasium.make(env_id, render_mode="rgb_array", **frame_size)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_env(env.unwrapped)

@@ -7,7 +7,6 @@ import pytest
 
 import portia_envs
 from portia_envs.registration import ARM_ENV_SPECS, FAMILY_ENV_IDS
-from tests.portia_envs.checks import assert_gymnasium_checker_passes, assert_sb3_checker_accepts
 
 # Every id of the arm env, six-joint and four-hinge bodies alike.
 ENV_IDS = sorted(ARM_ENV_SPECS)
@@ -36,16 +35,6 @@ def test_every_id_is_registered_with_a_time_limit():
     # The families' own ids are the six-joint arm's.
     assert set(FAMILY_ENV_IDS.values()) <= set(portia_envs.ENV_SPECS)
     assert [gymnasium.spec(i).kwargs.get("body") for i in ENV_IDS if "Arm4" in i] == ["arm4"] * 3
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_gymnasium_env_checker_passes_without_warnings(env_id):
-    assert_gymnasium_checker_passes(env_id)
-
-
-@pytest.mark.parametrize("env_id", ENV_IDS)
-def test_stable_baselines3_env_checker_accepts(env_id):
-    assert_sb3_checker_accepts(env_id)
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -1,12 +1,10 @@
 import copy
 import pickle
 import re
-import warnings
 
 import gymnasium
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
 
 import portia_envs  # noqa: F401  (registers the ids)
 from portia_envs.detour.config import GAP, WALL
@@ -29,16 +27,6 @@ IDS = ["Portia/Detour-v0", "Portia/DetourDiscrete-v0"]
 def _random_actions(env, n, seed=0):
     env.action_space.seed(seed)
     return [env.action_space.sample() for _ in range(n)]
-
-
-@pytest.mark.parametrize("env_id", IDS)
-def test_gymnasium_env_checker_passes_without_warnings(env_id):
-    env = gymnasium.make(env_id, render_mode="rgb_array")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        check_env(env.unwrapped)
-    assert [str(w.message) for w in caught] == []
-    env.close()
 
 
 def test_docstring_spec_matches_the_spaces():
