@@ -1,5 +1,6 @@
 import dataclasses
 import json
+import time
 
 import gymnasium
 import numpy as np
@@ -138,14 +139,17 @@ def test_actions_are_in_the_action_space():
     assert all(env.action_space.contains(action) for action in played)
 
 
-def test_thinking_is_counted_in_info():
+def test_thinking_is_counted_in_info(monkeypatch):
     env, observation = paused()
     teacher = PlanningTeacher(env, SMALL)
     per_round = SMALL.samples * SMALL.horizon
+    ticks = iter(range(1_000_000))  # each imagine reads the clock twice, 0.5 s apart
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks) * 0.5)
     *_, info = env.step(teacher.act(observation))
+    monkeypatch.undo()
     assert info["think_steps"] == SMALL.first_iterations * per_round
     assert info["think_calls"] == SMALL.first_iterations
-    assert info["think_s"] > 0
+    assert info["think_s"] == 0.5 * SMALL.first_iterations
     *_, info = env.step(teacher.act(observation))
     assert info["think_steps"] == SMALL.iterations * per_round
     assert info["episode_think_steps"] == (SMALL.first_iterations + SMALL.iterations) * per_round
@@ -213,13 +217,16 @@ def test_predict_is_act_with_no_recurrent_state():
     np.testing.assert_array_equal(action, PlanningTeacher(env, SMALL).act(observation))
 
 
-def test_run_episode_reports_what_the_info_counted():
+def test_run_episode_reports_what_the_info_counted(monkeypatch):
     env = TimePause(gymnasium.make("Portia/ArmReach-v0", max_episode_steps=5))
+    ticks = iter(range(1_000_000))  # each imagine reads the clock twice, 0.5 s apart
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks) * 0.5)
     result = run_episode(env, PlanningTeacher(env, SMALL), seed=0)
+    monkeypatch.undo()
     per_round = SMALL.samples * SMALL.horizon
     assert result.decisions == 5
     assert result.think_steps == (SMALL.first_iterations + 4 * SMALL.iterations) * per_round
-    assert result.think_s > 0
+    assert result.think_s == 0.5 * (SMALL.first_iterations + 4 * SMALL.iterations)
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])

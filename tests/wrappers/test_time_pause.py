@@ -1,4 +1,5 @@
 import pickle
+import time
 
 import gymnasium
 import numpy as np
@@ -78,18 +79,26 @@ def test_imagine_equals_stepping_a_copy(env_id):
                 break
 
 
-def test_thinking_is_counted_per_decision_and_per_episode():
+def fake_clock(monkeypatch, tick_s):
+    """Make ``time.perf_counter`` advance by ``tick_s`` at each call, from 0."""
+    ticks = iter(range(1_000_000))
+    monkeypatch.setattr(time, "perf_counter", lambda: next(ticks) * tick_s)
+
+
+def test_thinking_is_counted_per_decision_and_per_episode(monkeypatch):
     env = TimePause(gymnasium.make("Portia/ArmPush-v0"))
     _, info = env.reset(seed=0)
     assert (info["think_steps"], info["think_calls"], info["episode_think_steps"]) == (0, 0, 0)
+    fake_clock(monkeypatch, 0.25)  # each imagine reads the clock twice: 0.25 s apart
     env.imagine(np.zeros((4, 5, 7)))
     env.imagine(np.zeros((2, 3, 7)))
     *_, info = env.step(np.zeros(7))
     assert info["think_steps"] == 26 and info["think_calls"] == 2
-    assert info["think_s"] > 0 and info["episode_think_s"] == info["think_s"]
+    assert info["think_s"] == 0.5 and info["episode_think_s"] == 0.5
     env.imagine(np.zeros((1, 4, 7)))
     *_, info = env.step(np.zeros(7))
     assert info["think_steps"] == 4 and info["episode_think_steps"] == 30
+    assert info["think_s"] == 0.25 and info["episode_think_s"] == 0.75
     *_, info = env.step(np.zeros(7))
     assert info["think_steps"] == 0 and info["episode_think_steps"] == 30
     _, info = env.reset()
