@@ -338,6 +338,40 @@ class PortiaVectorEnv(VectorEnv):
                     info[key][i] = value
             self._elapsed[i] = 0
 
+    def call(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+        """Call method ``name`` of every world (or read the attribute); return the results.
+
+        As ``SyncVectorEnv.call``. A call that changes a world's task or state (``set_state``,
+        say) is taken into the batch afterwards; the worlds' step counts are not changed.
+        """
+        results = []
+        for world in self.worlds:
+            attribute = getattr(world, name)
+            results.append(attribute(*args, **kwargs) if callable(attribute) else attribute)
+        for i in range(self.num_envs):
+            self._refresh(i)
+        return tuple(results)
+
+    def get_attr(self, name: str) -> tuple[Any, ...]:
+        """Return attribute ``name`` of every world."""
+        return tuple(getattr(world, name) for world in self.worlds)
+
+    def set_attr(self, name: str, values: Any) -> None:
+        """Set attribute ``name`` of every world: one value each (a list or tuple), or one for all.
+
+        Raises:
+            InvalidParameterError: For a list or tuple of another length than ``num_envs``.
+        """
+        if not isinstance(values, list | tuple):
+            values = [values] * self.num_envs
+        if len(values) != self.num_envs:
+            raise InvalidParameterError(
+                f"set_attr takes one value for all worlds or {self.num_envs} values (one per "
+                f"world), got {len(values)}"
+            )
+        for world, value in zip(self.worlds, values, strict=True):
+            setattr(world, name, value)
+
     def _refresh(self, i: int) -> None:
         """Take world ``i``'s new task (after its reset) into the batch's rows."""
         world = self.worlds[i]

@@ -331,3 +331,43 @@ def test_human_mode_shows_world_zero_in_a_window_closed_with_the_env():
     assert pygame.display.get_surface().get_size() == (64, 48)
     envs.close()
     assert pygame.display.get_surface() is None
+
+
+def test_call_get_attr_and_set_attr_reach_every_world_as_in_sync_vector_env():
+    envs = make_vector("Portia/Arm-v0", 3, 150)
+    envs.reset(seed=0)
+    assert envs.get_attr("task_name") == tuple(w.task_name for w in envs.unwrapped.worlds)
+    holds = envs.call("hold_action")
+    assert len(holds) == 3 and all(h.shape == (7,) for h in holds)
+    assert envs.call("dt") == (0.04, 0.04, 0.04)  # an attribute is read, not called
+    envs.set_attr("note", ["a", "b", "c"])
+    assert envs.get_attr("note") == ("a", "b", "c")
+    with pytest.raises(InvalidParameterError, match="one value for all worlds or 3 values"):
+        envs.set_attr("note", ["a"])
+    # A state restored through call is taken into the batch: the next step equals the
+    # world's own from that state.
+    other = make_vector("Portia/Arm-v0", 3, 150)
+    other.reset(seed=9)
+    states = other.call("get_state")
+    envs.call("set_state", states[1])
+    action = np.full((3, 7), 0.2)
+    observations = envs.step(action)[0]
+    expected = other.unwrapped.worlds[1].step(action[1])[0]
+    assert observations["observation"][2].tobytes() == expected["observation"].tobytes()
+    envs.close()
+    other.close()
+
+
+def test_gymnasiums_vector_wrappers_work_on_it():
+    from gymnasium.wrappers.vector import FlattenObservation, RecordEpisodeStatistics
+
+    envs = RecordEpisodeStatistics(make_vector("Portia/ArmReach-v0", 4, 5))
+    envs.reset(seed=0)
+    for _ in range(5):
+        *_, info = envs.step(np.zeros((4, 7)))
+    assert info["_episode"].all() and (info["episode"]["l"] == 5).all()
+    flat = FlattenObservation(make_vector("Portia/ArmReach-v0", 2, 100))
+    observations, _ = flat.reset(seed=0)
+    assert observations.shape == (2, 55 + 3 + 3 + 6)
+    envs.close()
+    flat.close()
