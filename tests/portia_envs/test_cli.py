@@ -253,3 +253,18 @@ def test_play_refuses_an_agent_it_cannot_build(tmp_path, env_id, agent, message)
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_every_command_has_help_saying_what_it_does_and_the_top_level_lists_them_all():
+    import typer.main
+
+    group = typer.main.get_command(app)
+    top = runner.invoke(app, ["--help"], terminal_width=200).output
+    for name, command in group.commands.items():
+        assert name in top
+        summary = (command.help or "").strip().splitlines()[0]
+        assert len(summary.split()) >= 4, name  # a sentence, not a placeholder
+        result = runner.invoke(app, [name, "--help"], terminal_width=200)
+        assert result.exit_code == 0, (name, result.output)
+        assert summary.split()[0] in result.output, name
+    assert {"train", "export", "leaderboard", "submit", "status"} <= set(group.commands)
