@@ -173,7 +173,6 @@ class PortiaVectorEnv(VectorEnv):
         self._ended = np.zeros(num_envs, dtype=np.bool_)
         self._started = False
         self._renderer: SceneRenderer | None = None
-        self._window: Any = None
 
     @property
     def dt(self) -> float:
@@ -296,7 +295,7 @@ class PortiaVectorEnv(VectorEnv):
         """Step the physics of the worlds in ``stepping`` (all when None) for one period.
 
         The threads (the calling one among them) take the worlds one at a time from a shared
-        counter, so a thread whose worlds are in contact (dearer to step) takes fewer.
+        iterator, so a thread whose worlds are in contact (dearer to step) takes fewer.
         """
         models, datas, nstep = self._models, self._datas, self._n_substeps
         order = range(self.num_envs) if stepping is None else stepping.tolist()
@@ -323,11 +322,11 @@ class PortiaVectorEnv(VectorEnv):
     ) -> None:
         """Reset ``worlds``: their first observation and reset info replace this step's."""
         for i in worlds:
-            observation, world_info = self.worlds[i].reset()
+            observation, reset_info = self.worlds[i].reset()
             self._refresh(i)
             for key, value in observation.items():
                 observations[key][i] = value
-            for key, value in world_info.items():
+            for key, value in reset_info.items():
                 if key == "task_parameters":
                     parameters = info.get("task_parameters", {})
                     info["task_parameters"] = self._add_info(parameters, value, int(i))
