@@ -3,6 +3,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from tests.test_docs_examples import ROOT, run_one_episode_per_task
 
 README = (ROOT / "README.md").read_text()
@@ -50,6 +52,21 @@ def test_the_readme_stays_short():
 def test_every_docs_page_the_readme_links_exists():
     for target in re.findall(r"\]\((docs/[^)#]+)", README):
         assert (ROOT / target).is_file(), target
+
+
+@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=lambda b: b.splitlines()[-2][:40])
+def test_each_quick_start_example_prints_what_its_comments_say(block):
+    expected = [
+        line.split("#", 1)[1].strip()
+        for line in block.splitlines()
+        if line.startswith("print(") and "#" in line
+    ]
+    assert expected  # every example shows what it prints
+    done = subprocess.run(
+        [sys.executable, "-c", block], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == expected
 
 
 def test_the_module_form_of_an_id_works_in_a_fresh_interpreter():
