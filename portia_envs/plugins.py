@@ -50,8 +50,8 @@ def load(group: str, name: str) -> Any:
         )
     try:
         return points[name].load()
-    except ImportError as error:
+    except (ImportError, AttributeError) as error:
         raise PluginError(
-            f"{name!r} ({points[name].value}) cannot be imported: {error} (the baselines need "
+            f"{name!r} ({points[name].value}) cannot be loaded: {error} (the baselines need "
             f"pip install -e '.[baselines]', the leaderboard '.[leaderboard]')"
         ) from error

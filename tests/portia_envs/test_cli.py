@@ -268,3 +268,21 @@ def test_every_command_has_help_saying_what_it_does_and_the_top_level_lists_them
         assert result.exit_code == 0, (name, result.output)
         assert summary.split()[0] in result.output, name
     assert {"train", "export", "leaderboard", "submit", "status"} <= set(group.commands)
+
+
+@pytest.mark.parametrize(
+    "first", ["leaderboard.cli", "baselines.train_cli", "baselines.export_cli", "portia_envs.cli"]
+)
+def test_the_app_has_every_command_whichever_contributing_module_is_imported_first(first):
+    import subprocess
+
+    program = (
+        f"import {first}\n"
+        "import typer.main\n"
+        "from portia_envs.cli import app\n"
+        "print(sorted(typer.main.get_command(app).commands))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for command in ("bench", "train", "export", "leaderboard", "submit", "status", "play"):
+        assert f"'{command}'" in done.stdout
