@@ -31,7 +31,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -44,6 +43,7 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
+from baselines.common import agent_from_variable, load_checkpoint, model_variable, save_checkpoint
 from baselines.features import ObservationError
 from baselines.features import goal_task_features as features
 from portia_envs.datasets import load_dataset
@@ -57,10 +57,7 @@ MIN_STD = 1e-2
 # Standardized features are clipped to +-this many stds, as SB3's VecNormalize clips.
 FEATURE_CLIP = 10.0
 # The environment variable ``make_agent`` reads the model's path from.
-MODEL_VARIABLE = "PORTIA_BC_MODEL"
-# What ``save`` writes, so ``load`` knows the file is one of these.
-FILE_FORMAT = "portia-bc"
-FORMAT_VERSION = 1
+MODEL_VARIABLE = model_variable("bc")
 # The shipped students: factory name -> file under ``baselines/students/``.
 STUDENTS = {"smoke_student": "smoke-v0.pt", "arm_reach_student": "arm-reach-v0.pt"}
 # The unit ``on_progress`` counts, for ``portia train``'s curve.
@@ -432,27 +429,23 @@ class BCPolicy:
         """Start an episode: nothing to forget."""
 
     def save(self, path: Path | str) -> None:
-        """Write the model to ``path``: tensors and plain values only, for ``load``.
+        """Write the model to ``path`` as a ``bc`` checkpoint (``baselines.common``).
 
         Args:
-            path: The file (by convention ``.pt``); its directory must exist.
+            path: The file (by convention ``.pt``); its folder is created.
         """
         state = {name: tensor.detach().cpu() for name, tensor in self.network.state_dict().items()}
         config = dataclasses.asdict(self.config)
         config["hidden_sizes"] = list(self.config.hidden_sizes)
-        torch.save(
-            {
-                "format": FILE_FORMAT,
-                "format_version": FORMAT_VERSION,
-                "feature_size": self.feature_size,
-                "action_size": self.action_size,
-                "config": config,
-                "state_dict": state,
-                "history": self.history,
-                "data": self.data,
-            },
-            Path(path),
-        )
+        content = {
+            "feature_size": self.feature_size,
+            "action_size": self.action_size,
+            "config": config,
+            "state_dict": state,
+            "history": self.history,
+            "data": self.data,
+        }
+        save_checkpoint(path, "bc", content)
 
     @classmethod
     def load(cls, path: Path | str, env: gymnasium.Env | None = None) -> BCPolicy:
@@ -466,26 +459,10 @@ class BCPolicy:
             The policy, on the CPU.
 
         Raises:
-            BCModelError: If the file is missing, is not a saved ``BCPolicy`` of this
-                format version, or does not fit ``env``'s observations and actions.
+            BCModelError: If the file is missing, is not a ``bc`` checkpoint of a version
+                this Portia reads, or does not fit ``env``'s observations and actions.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise BCModelError(f"no BC model at {path}: the file does not exist")
-        try:
-            saved = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # torch raises many types for a file that is not its own
-            raise BCModelError(
-                f"{path} is not a BC model written by BCPolicy.save: {type(error).__name__}: "
-                f"{error}"
-            ) from error
-        if not isinstance(saved, dict) or saved.get("format") != FILE_FORMAT:
-            raise BCModelError(f"{path} is not a BC model written by BCPolicy.save")
-        if saved.get("format_version") != FORMAT_VERSION:
-            raise BCModelError(
-                f"{path} is a BC model of format version {saved.get('format_version')}; "
-                f"this Portia reads version {FORMAT_VERSION}"
-            )
+        saved = load_checkpoint(path, "bc", BCModelError)
         try:
             values = dict(saved["config"])
             values["hidden_sizes"] = tuple(values["hidden_sizes"])
@@ -536,25 +513,6 @@ class BCPolicy:
         return x
 
 
-def make_agent(env: gymnasium.Env) -> BCPolicy:
-    """Return the BC policy at ``$PORTIA_BC_MODEL``, for ``--agent baselines.bc:make_agent``.
-
-    Args:
-        env: The env the policy acts in (its spaces are checked).
-
-    Raises:
-        BCModelError: If the variable is unset, or names no model that fits ``env``.
-    """
-    path = os.environ.get(MODEL_VARIABLE)
-    if not path:
-        raise BCModelError(
-            f"set {MODEL_VARIABLE} to the path of a BC model (`portia train bc ... --out "
-            f"MODEL.pt` writes one), or use a shipped student: "
-            + ", ".join(f"baselines.bc:{name}" for name in STUDENTS)
-        )
-    return BCPolicy.load(path, env=env)
-
-
 def student_path(name: str) -> Path:
     """Return the file of a shipped student (a key of ``STUDENTS``)."""
     return Path(str(resources.files("baselines") / "students" / STUDENTS[name]))
@@ -573,3 +531,12 @@ def arm_reach_student(env: gymnasium.Env) -> BCPolicy:
 def load_agent(path: str | Path, env: gymnasium.Env) -> BCPolicy:
     """Return the BC policy saved at ``path``, checked against ``env`` (the ``bc`` loader)."""
     return BCPolicy.load(path, env=env)
+
+
+# ``--agent baselines.bc:make_agent``: the model at ``$PORTIA_BC_MODEL``.
+make_agent = agent_from_variable(
+    "bc",
+    load_agent,
+    BCModelError,
+    "; or play a shipped student: " + ", ".join(f"baselines.bc:{name}" for name in STUDENTS),
+)

@@ -41,7 +41,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 from torch import nn
 
+from baselines.common import agent_from_variable, load_checkpoint, model_variable, save_checkpoint
 from portia_envs.errors import PortiaError
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ logger = logging.getLogger(__name__)
 PROGRESS_UNIT = "gradient step"
 
 # The environment variable ``make_agent`` reads the model's path from.
-MODEL_VARIABLE = "PORTIA_DT_MODEL"
+MODEL_VARIABLE = model_variable("dt")
 # The observation keys a state is made of, in order; ``TASK_KEY``'s part is a one-hot.
 STATE_KEYS = ("observation", "achieved_goal", "desired_goal", "task")
 TASK_KEY = "task"
@@ -70,9 +70,6 @@ TASK_KEY = "task"
 STATE_CLIP = 10.0
 # A state dimension whose standard deviation in the dataset is below this is only centred.
 MIN_STD = 1e-6
-# What the file ``DTPolicy.save`` writes is, and its version.
-FILE_FORMAT = "portia-dt"
-FORMAT_VERSION = 1
 
 
 class DTError(PortiaError, ValueError):
@@ -806,88 +803,48 @@ class DTPolicy:
     def save(self, path: Path | str) -> Path:
         """Write the weights, the normalizer, the targets and the config to ``path``.
 
+        The file is a ``dt`` checkpoint (``baselines.common``); its folder is created.
+
         Returns:
             The path written.
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "format": FILE_FORMAT,
-                "format_version": FORMAT_VERSION,
-                "config": dataclasses.asdict(self.config),
-                "shape": {
-                    "state_dim": self.state_dim,
-                    "action_dim": self.action_dim,
-                    "max_timestep": self.model.max_timestep,
-                },
-                "family_targets": self.family_targets,
-                "default_target": self.default_target,
-                "state_dict": self.model.state_dict(),
+        content = {
+            "config": dataclasses.asdict(self.config),
+            "shape": {
+                "state_dim": self.state_dim,
+                "action_dim": self.action_dim,
+                "max_timestep": self.model.max_timestep,
             },
-            path,
-        )
-        return path
+            "family_targets": self.family_targets,
+            "default_target": self.default_target,
+            "state_dict": self.model.state_dict(),
+        }
+        return save_checkpoint(path, "dt", content)
 
     @classmethod
     def load(cls, path: Path | str, device: str = "cpu") -> DTPolicy:
         """Read a policy ``save`` wrote (with ``torch.load(weights_only=True)``).
 
         Raises:
-            DTError: If ``path`` does not exist or holds no Decision Transformer of this
-                format.
+            DTError: If ``path`` does not exist or holds no ``dt`` checkpoint of a version
+                this Portia reads.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise DTError(
-                f"no Decision Transformer model at {path}; `portia train dt --dataset DIR "
-                f"--out {path}` trains one"
-            )
+        saved = load_checkpoint(path, "dt", DTError)
         try:
-            saved = torch.load(path, map_location=device, weights_only=True)
-        except Exception as error:  # torch raises many kinds on a file that is not its own
-            raise DTError(f"{path} is not a model file torch can read: {error}") from error
-        if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
-            raise DTError(
-                f"{path} is not a Decision Transformer model of format version {FORMAT_VERSION}"
+            config = DTConfig(**{**saved["config"], "device": device})
+            model = DecisionTransformer(
+                **saved["shape"],
+                embed_dim=config.embed_dim,
+                n_layers=config.n_layers,
+                n_heads=config.n_heads,
+                dropout=config.dropout,
+                return_scale=config.return_scale,
             )
-        config = DTConfig(**{**saved["config"], "device": device})
-        model = DecisionTransformer(
-            **saved["shape"],
-            embed_dim=config.embed_dim,
-            n_layers=config.n_layers,
-            n_heads=config.n_heads,
-            dropout=config.dropout,
-            return_scale=config.return_scale,
-        )
-        model.load_state_dict(saved["state_dict"])
-        return cls(model.to(device), config, saved["family_targets"], saved["default_target"])
-
-
-def make_agent(env: Any = None) -> DTPolicy:
-    """Return the policy saved at the path in ``$PORTIA_DT_MODEL``: the harness's factory.
-
-    ``PORTIA_DT_MODEL=MODEL.pt portia bench --agent baselines.dt:make_agent ...``
-
-    It sets torch to one CPU thread in the calling process: the harness plays each episode
-    in a worker process of its own, several in parallel, and one decision of a model this
-    small (batch 1) is fastest on one thread (several contend for the cores).
-
-    Args:
-        env: The env the agent acts in (not looked at; the observation is checked at
-            each ``act``).
-
-    Raises:
-        DTError: If the variable is unset or names no model file.
-    """
-    path = os.environ.get(MODEL_VARIABLE)
-    if not path:
-        raise DTError(
-            f"set {MODEL_VARIABLE} to the path of a model written by `portia train dt "
-            f"--dataset DIR --out MODEL.pt` (it is unset)"
-        )
-    torch.set_num_threads(1)
-    return DTPolicy.load(path)
+            model.load_state_dict(saved["state_dict"])
+            targets, default = saved["family_targets"], saved["default_target"]
+        except (KeyError, TypeError, RuntimeError) as error:
+            raise DTError(f"{path} is a damaged Decision Transformer model: {error}") from error
+        return cls(model.to(device), config, targets, default)
 
 
 def _is_integer(value: Any) -> bool:
@@ -910,3 +867,7 @@ TRAIN_CONFIG = DTConfig
 def load_agent(path: str | Path, env: Any) -> DTPolicy:
     """Return the Decision Transformer saved at ``path`` (the ``dt`` checkpoint loader)."""
     return DTPolicy.load(path)
+
+
+# ``--agent baselines.dt:make_agent``: the model at ``$PORTIA_DT_MODEL``.
+make_agent = agent_from_variable("dt", load_agent, DTError, "")

@@ -25,7 +25,7 @@ Train, then score with the harness::
     portia bench --agent baselines.ppo:make_agent --suite smoke-v0 --out runs/ppo/bench
 
 Training writes the model (``PPOPolicy.save``: weights, normalizer, config, env steps
-used and the training curve) and the curve as a PNG beside it (``smoke.curve.png``), and
+used and the training curve) and the curve as a PNG beside it (``smoke-curve.png``), and
 prints the number of env steps it used, so PPO can be compared with other learners at
 equal env steps.
 """
@@ -35,7 +35,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from numpy.typing import NDArray
 from torch import nn
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
+from baselines.common import agent_from_variable, load_checkpoint, model_variable, save_checkpoint
 from baselines.features import FEATURE_KEYS, goal_task_features
 from portia_envs.errors import PortiaError
 from portia_envs.suites import SPLITS, get_suite
@@ -67,9 +67,7 @@ OBSERVATION_KEYS = FEATURE_KEYS
 # Normalized features are clipped to this many standard deviations.
 OBS_CLIP = 10.0
 # The env var naming the model ``make_agent`` loads.
-MODEL_ENV_VAR = "PORTIA_PPO_MODEL"
-# Written into every saved model; a file without it is not one of ours.
-MODEL_FORMAT = "portia-ppo/1"
+MODEL_VARIABLE = model_variable("ppo")
 # Episodes per task in the training curve's moving average.
 CURVE_WINDOW = 20
 
@@ -610,18 +608,15 @@ class PPOPolicy:
         """Start an episode; the policy keeps no state, so there is nothing to forget."""
 
     def save(self, path: str | Path) -> Path:
-        """Save weights, normalizer, config, env steps and curve to ``path`` (torch format).
+        """Save weights, normalizer, config, env steps and curve to ``path``.
 
-        Only tensors and plain Python values are written, so ``load`` can use
-        ``torch.load(weights_only=True)``, which runs no code from the file.
+        The file is a ``ppo`` checkpoint (``baselines.common``): tensors and plain values
+        only, read back with ``torch.load(weights_only=True)``.
 
         Returns:
             The path written (its folder is created).
         """
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        checkpoint = {
-            "format": MODEL_FORMAT,
+        content = {
             "config": dataclasses.asdict(self.config),
             "model": self.model.state_dict(),
             "normalizer": self.normalizer.state_dict(),
@@ -631,8 +626,7 @@ class PPOPolicy:
             "train_seconds": self.train_seconds,
             "curve": dataclasses.asdict(self.curve),
         }
-        torch.save(checkpoint, path)
-        return path
+        return save_checkpoint(path, "ppo", content)
 
     def check_env(self, env: gymnasium.Env, source: str) -> None:
         """Check that the policy can act in ``env``: its features and its action space.
@@ -669,23 +663,10 @@ class PPOPolicy:
             The policy.
 
         Raises:
-            PPOModelError: If the file is missing or is not a PPO model of this format.
+            PPOModelError: If the file is missing or is not a ``ppo`` checkpoint of a
+                version this Portia reads.
         """
-        path = Path(path)
-        if not path.is_file():
-            raise PPOModelError(
-                f"no PPO model at {path}; train one with `portia train ppo --out {path}`"
-            )
-        try:
-            checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as error:  # unpickling failures come in many types
-            raise PPOModelError(f"{path} is not a PPO model file: {error}") from error
-        if not isinstance(checkpoint, dict) or checkpoint.get("format") != MODEL_FORMAT:
-            found = checkpoint.get("format") if isinstance(checkpoint, dict) else None
-            raise PPOModelError(
-                f"{path} is not a PPO model of format {MODEL_FORMAT!r} (found {found!r}); "
-                f"retrain it with `portia train ppo`"
-            )
+        checkpoint = load_checkpoint(path, "ppo", PPOModelError)
         try:
             options = dict(checkpoint["config"])
             options["hidden_sizes"] = tuple(options["hidden_sizes"])
@@ -954,33 +935,6 @@ def summary(policy: PPOPolicy) -> str:
 # --- Entry points: the harness and `portia train` -------------------------------------
 
 
-def make_agent(env: gymnasium.Env) -> PPOPolicy:
-    """Return the PPO policy at the path in ``$PORTIA_PPO_MODEL``, checked against ``env``.
-
-    The harness calls this once per task: ``portia bench --agent baselines.ppo:make_agent``.
-
-    Args:
-        env: The env the policy will act in.
-
-    Returns:
-        The policy.
-
-    Raises:
-        PPOModelError: If the variable is unset, the file is missing or not a model, or the
-            model was trained for other observation or action spaces.
-    """
-    path = os.environ.get(MODEL_ENV_VAR)
-    if not path:
-        raise PPOModelError(
-            f"set {MODEL_ENV_VAR} to a model saved by `portia train ppo --out MODEL.pt`, "
-            f"e.g. {MODEL_ENV_VAR}=runs/ppo/smoke.pt portia bench "
-            f"--agent baselines.ppo:make_agent ..."
-        )
-    policy = PPOPolicy.load(path)
-    policy.check_env(env, path)
-    return policy
-
-
 # ``portia train ppo``: the config its options come from, and the unit of its progress.
 TRAIN_CONFIG = PPOConfig
 PROGRESS_UNIT = "env step"
@@ -991,3 +945,7 @@ def load_agent(path: str | Path, env: gymnasium.Env) -> PPOPolicy:
     policy = PPOPolicy.load(path, device="cpu")
     policy.check_env(env, str(path))
     return policy
+
+
+# ``--agent baselines.ppo:make_agent``: the model at ``$PORTIA_PPO_MODEL``.
+make_agent = agent_from_variable("ppo", load_agent, PPOModelError, "")

@@ -3,7 +3,7 @@
 Examples::
 
     portia train bc --dataset data/smoke --out bc_smoke.pt
-    portia train bc --dataset data/reach --out bc_reach.pt --epochs 50 --hidden-sizes 128,128
+    portia train bc --dataset data/reach --out bc_reach.pt --epochs 50 --hidden-sizes 128 128
     portia train bc --help
 
 ``portia train ALGORITHM`` imports ``baselines.<module>`` of ``ALGORITHMS`` (only then, so
@@ -12,12 +12,11 @@ trains, saves the policy to ``--out`` and draws the curve beside it (``MODEL-cur
 
 The contract a baselines module meets to be trained here (one line in ``ALGORITHMS``):
 
-- ``TRAIN_CONFIG``: a ``@dataclass`` type. Each field is an option ``--field-name``, typed
-  by its annotation (``int``, ``float``, ``str``, ``bool`` as ``--x/--no-x``, ``Path``,
-  ``tuple[int, ...]`` or ``tuple[float, ...]`` as ``1,2,3``, or any of these ``| None``,
-  given as ``none``); a field without a default is a required option; the field's
-  docstring is its help. Options may be abbreviated to a unique prefix (``--hidden``).
-  The config checks its own values and raises ``ValueError`` for a bad one.
+- ``TRAIN_CONFIG``: a ``@dataclass`` type. ``tyro`` makes each field an option
+  ``--field-name`` of its annotated type (a ``bool`` is ``--x/--no-x``, a tuple takes
+  several values, ``--hidden-sizes 64 64``, an optional value may be ``None``); a field
+  without a default is a required option; the field's docstring is its help. The config
+  checks its own values and raises a ``PortiaError`` for a bad one.
 - ``train(config, *, on_progress=None) -> policy``: ``on_progress(done, total, metrics)``
   after each unit of work (``done`` may start at 0, before any), ``metrics`` a mapping of
   names to floats, such as ``{"train_loss": 0.1, "validation_loss": 0.2}``. It raises a
@@ -31,18 +30,14 @@ positive) and one per other metric, against ``done``.
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
 import importlib
 import inspect
 import math
-import textwrap
 import types
-import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,7 +57,7 @@ from portia_envs.cli.common import (
     EXIT_USAGE,
     fail,
 )
-from portia_envs.errors import InvalidTypeError, PortiaError, did_you_mean
+from portia_envs.errors import PortiaError, did_you_mean
 
 # Algorithm name -> the baselines module that trains it (see the module docstring).
 ALGORITHMS = {
@@ -78,21 +73,9 @@ TRAIN_CONTEXT_SETTINGS = {
 }
 # The options every algorithm has, besides its config's.
 OUT_HELP = "Where the trained policy is written; the curve goes beside it as <stem>-curve.png."
+OVERWRITE_HELP = "Replace the file --out names if it exists."
 # The words a user asks for help with.
 HELP_FLAGS = ("--help", "-h")
-# Resolution of the curve's PNG.
-CURVE_DPI = 100
-
-
-class _UsageError(PortiaError):
-    """A bad option, raised by the parser instead of exiting."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` that raises ``_UsageError`` instead of printing and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise _UsageError(message)
 
 
 def train(
@@ -132,20 +115,7 @@ def train(
             EXIT_USAGE,
         )
     module = load_algorithm(algorithm)
-    summary = (inspect.getdoc(module) or "").split("\n")[0]
-    parser = config_parser(algorithm, module.TRAIN_CONFIG, summary)
-    if any(flag in arguments for flag in HELP_FLAGS):
-        typer.echo(parser.format_help())
-        raise typer.Exit(0)
-    try:
-        options = parse_options(parser, arguments)
-    except _UsageError as error:
-        fail(f"{error}; see `portia train {algorithm} --help`", EXIT_USAGE)
-    out, overwrite = Path(options.pop("out")), options.pop("overwrite")
-    try:
-        config = module.TRAIN_CONFIG(**options)
-    except (TypeError, ValueError) as error:
-        fail(str(error), EXIT_USAGE)
+    config, out, overwrite = parse_options(algorithm, module, arguments)
     if out.is_dir():
         fail(
             f"--out {out} is a directory; give the file to write, such as {out}/model.pt",
@@ -153,6 +123,8 @@ def train(
         )
     if out.exists() and not overwrite:
         fail(f"{out} exists; pass --overwrite to replace it", EXIT_USAGE)
+    from baselines.common import write_curve  # after load_algorithm: it needs torch
+
     curve_path = out.with_name(f"{out.stem}-curve.png")
     unit = str(getattr(module, "PROGRESS_UNIT", "step"))
     curve: list[tuple[int, dict[str, float]]] = []
@@ -199,130 +171,39 @@ def load_algorithm(algorithm: str) -> types.ModuleType:
     return module
 
 
-def config_parser(
-    algorithm: str, config_class: type, description: str = ""
-) -> argparse.ArgumentParser:
-    """Return the parser of ``portia train ALGORITHM``: ``--out``, ``--overwrite``, the config's.
+def parse_options(
+    algorithm: str, module: types.ModuleType, arguments: Sequence[str]
+) -> tuple[Any, Path, bool]:
+    """Return ``(config, out, overwrite)`` parsed by ``tyro`` from ``arguments``.
 
-    Args:
-        algorithm: The algorithm's name, for the usage line.
-        config_class: The config dataclass; see the module docstring for the field types.
-        description: What the help says above the options.
-
-    Raises:
-        TypeError: If a field's type is none of those accepted (a bug of the module).
+    The options are ``--out``, ``--overwrite`` and one per field of ``module.TRAIN_CONFIG``.
+    ``--help`` prints them and exits 0; a missing, unknown or malformed option is
+    reported by ``tyro`` (with the options that come close) and exits 2, as does a value the
+    config refuses.
     """
-    parser = _Parser(
-        prog=f"portia train {algorithm}",
-        description=description,
-        add_help=False,
+    import tyro  # here, not at the top: `portia --help` need not load it
+
+    config_class = module.TRAIN_CONFIG
+
+    # Built, not written as a class: the config's type is known only now.
+    run_options = dataclasses.make_dataclass(
+        "TrainRun",
+        [
+            ("out", Annotated[Path, tyro.conf.arg(help=OUT_HELP)]),
+            ("config", Annotated[config_class, tyro.conf.arg(name="")]),
+            ("overwrite", Annotated[bool, tyro.conf.arg(help=OVERWRITE_HELP)], False),
+        ],
+        frozen=True,
     )
-    parser.add_argument("--out", required=True, metavar="PATH", help=OUT_HELP)
-    parser.add_argument(
-        "--overwrite", action="store_true", help="Replace the file --out names if it exists."
-    )
-    hints = typing.get_type_hints(config_class)
-    docs = field_docs(config_class)
-    for field in dataclasses.fields(config_class):
-        flag = "--" + field.name.replace("_", "-")
-        convert, metavar, is_bool = _converter(field.name, hints[field.name])
-        kwargs: dict[str, Any] = {"dest": field.name, "help": docs.get(field.name, " ")}
-        if is_bool:
-            kwargs["action"] = argparse.BooleanOptionalAction
-        else:
-            kwargs.update(type=convert, metavar=metavar)
-        if field.default is not dataclasses.MISSING:
-            kwargs["default"] = field.default
-        elif field.default_factory is not dataclasses.MISSING:
-            kwargs["default"] = field.default_factory()
-        if "default" in kwargs:
-            shown = kwargs["default"]
-            shown = ",".join(map(str, shown)) if isinstance(shown, tuple) else shown
-            kwargs["help"] += f" Default: {shown}."
-        else:
-            kwargs["required"] = True
-            kwargs["help"] += " Required."
-        parser.add_argument(flag, **kwargs)
-    return parser
 
-
-def parse_options(parser: argparse.ArgumentParser, arguments: Sequence[str]) -> dict[str, Any]:
-    """Return the options parsed from ``arguments``, refusing any the parser does not know.
-
-    Raises:
-        _UsageError: For a missing, malformed or unknown option (with a did-you-mean).
-    """
-    namespace, unknown = parser.parse_known_args(list(arguments))
-    if unknown:
-        flags = [flag for action in parser._actions for flag in action.option_strings]
-        first = unknown[0]
-        if first.startswith("-"):
-            name = first.partition("=")[0]
-            raise _UsageError(f"unknown option {name!r}{did_you_mean(name, flags)}")
-        raise _UsageError(f"unexpected argument {first!r}")
-    return vars(namespace)
-
-
-def field_docs(config_class: type) -> dict[str, str]:
-    """Return each field's docstring (the string under its annotation), joined on one line."""
+    summary = (inspect.getdoc(module) or "").split("\n")[0]
     try:
-        source = textwrap.dedent(inspect.getsource(config_class))
-    except (OSError, TypeError):
-        return {}
-    body = ast.parse(source).body[0].body  # type: ignore[attr-defined]
-    docs = {}
-    for node, following in zip(body, body[1:], strict=False):
-        if (
-            isinstance(node, ast.AnnAssign)
-            and isinstance(node.target, ast.Name)
-            and isinstance(following, ast.Expr)
-            and isinstance(following.value, ast.Constant)
-            and isinstance(following.value.value, str)
-        ):
-            # Help is plain text: reStructuredText's double backquotes become single.
-            text = " ".join(following.value.value.split()).replace("``", "`")
-            docs[node.target.id] = text
-    return docs
-
-
-def write_curve(
-    curve: Sequence[tuple[int, Mapping[str, float]]], unit: str, path: Path, *, title: str
-) -> None:
-    """Draw the metrics reported during training against progress, as a PNG.
-
-    Args:
-        curve: ``(done, metrics)`` as ``on_progress`` reported them, in order.
-        unit: What ``done`` counts (the x axis).
-        path: The PNG to write.
-        title: The figure's title.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    names = list(dict.fromkeys(name for _, metrics in curve for name in metrics))
-    losses = [name for name in names if name.endswith("loss")]
-    panels = ([losses] if losses else []) + [[name] for name in names if name not in losses]
-    panels = panels or [[]]
-    figure = Figure(figsize=(6.5, 3.2 * len(panels)), dpi=CURVE_DPI, layout="constrained")
-    FigureCanvasAgg(figure)
-    figure.suptitle(title)
-    for index, panel in enumerate(panels):
-        axes = figure.add_subplot(len(panels), 1, index + 1)
-        values: list[float] = []
-        for name in panel:
-            points = [(done, m[name]) for done, m in curve if math.isfinite(m.get(name, math.nan))]
-            if points:
-                axes.plot(*zip(*points, strict=True), marker="." if len(points) < 30 else None)
-                axes.lines[-1].set_label(name.replace("_", " "))
-                values += [value for _, value in points]
-        if panel is losses and values and min(values) > 0:
-            axes.set_yscale("log")
-        axes.set_xlabel(unit)
-        axes.set_ylabel("loss" if panel is losses else (panel[0] if panel else ""))
-        axes.grid(alpha=0.3)
-        if axes.lines:
-            axes.legend()
-    figure.savefig(path, format="png")
+        run = tyro.cli(
+            run_options, args=list(arguments), prog=f"portia train {algorithm}", description=summary
+        )
+    except PortiaError as error:
+        fail(f"{error}; see `portia train {algorithm} --help`", EXIT_USAGE)
+    return run.config, run.out, run.overwrite
 
 
 def _train_with_progress(
@@ -375,51 +256,6 @@ def _source(config: Any) -> str:
         if value is not None:
             return Path(str(value)).name if name == "dataset" else str(value)
     return type(config).__name__
-
-
-def _converter(name: str, annotation: Any) -> tuple[Any, str, bool]:
-    """Return (parse text -> value, metavar, is a bool flag) for a config field's type.
-
-    Raises:
-        TypeError: If the type is none of those accepted (see the module docstring).
-    """
-    optional = False
-    if typing.get_origin(annotation) in (types.UnionType, typing.Union):
-        members = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
-        optional = len(members) < len(typing.get_args(annotation))
-        if len(members) != 1:
-            raise InvalidTypeError(f"field {name!r}: a union other than X | None is not accepted")
-        annotation = members[0]
-    if annotation is bool:
-        return bool, "", True
-    if annotation in (int, float, str, Path):
-        parse, metavar = annotation, {int: "INT", float: "FLOAT", str: "TEXT", Path: "PATH"}
-        metavar = metavar[annotation]
-    elif typing.get_origin(annotation) is tuple and typing.get_args(annotation)[1:] == (...,):
-        item = typing.get_args(annotation)[0]
-        if item not in (int, float):
-            raise InvalidTypeError(f"field {name!r}: only tuples of int or float are accepted")
-
-        def parse(text: str) -> tuple[Any, ...]:
-            return tuple(item(part) for part in text.split(",") if part.strip())
-
-        metavar = "A,B,..."
-    else:
-        raise InvalidTypeError(
-            f"field {name!r}: type {annotation!r} is not accepted by portia train"
-        )
-    kind = {int: "an integer", float: "a number", str: "text", Path: "a path"}
-
-    def convert(text: str) -> Any:
-        if optional and text.strip().lower() == "none":
-            return None
-        try:
-            return parse(text)
-        except ValueError:
-            expected = kind.get(annotation, "comma-separated numbers, such as 256,256")
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-
-    return convert, metavar, False
 
 
 def register(app: typer.Typer) -> None:

@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"ppo-{budget}-at-{n}",
             "baselines.ppo:make_agent",
             "realtime",
-            {ppo.MODEL_ENV_VAR: str(path)},
+            {ppo.MODEL_VARIABLE: str(path)},
         )
         ppo_rows.append(Row("PPO from scratch", "realtime", results, env_steps=policy.env_steps))
     student_model = stages.bc_student(args.suite)

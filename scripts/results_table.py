@@ -319,7 +319,7 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
         (
             "PPO from scratch",
             "ppo",
-            ppo.MODEL_ENV_VAR,
+            ppo.MODEL_VARIABLE,
             ppo_path,
             ppo_policy.env_steps,
             ppo_policy.model.actor_mean,

@@ -8,7 +8,7 @@ agent's process. The kind is read from the file, never trusted from its name:
   loaded without unpickling anything;
 - a ``torch.save`` checkpoint (a zip with ``data.pkl``), read with
   ``torch.load(weights_only=True)`` (tensors and plain values only) and recognized by its
-  ``format`` entry: a Portia BC, DT or PPO model (kind ``bc``, ``dt``, ``ppo``);
+  header (``checkpoint_kind``): a Portia BC, DT or PPO model (kind ``bc``, ``dt``, ``ppo``);
 - any other file must parse as ONNX: ``harness.onnx_policy``.
 
 A bare pickle, or a checkpoint of another origin, is refused without being unpickled.
@@ -36,8 +36,11 @@ from portia_envs.harness.torchscript_policy import TorchScriptPolicy, is_torchsc
 from portia_envs.plugins import CHECKPOINTS, PluginError, load
 from wrappers.adapters import Agent
 
-# What each Portia checkpoint's ``format`` entry says.
-CHECKPOINT_FORMATS = {"portia-bc": "bc", "portia-ppo/1": "ppo", "portia-dt": "dt"}
+# The ``format`` entry of every Portia checkpoint: ``{"format": CHECKPOINT_FORMAT, "version":
+# N, "kind": KIND, "content": {...}}`` (written by ``baselines.common.save_checkpoint``).
+CHECKPOINT_FORMAT = "portia-checkpoint"
+# The ``format`` entries of the checkpoints written before that one, and their kinds.
+LEGACY_FORMATS = {"portia-bc": "bc", "portia-ppo/1": "ppo", "portia-dt": "dt"}
 # The entries of a Decision Transformer checkpoint written before it had a ``format``.
 _DT_ENTRIES = {"format_version", "config", "shape", "family_targets", "state_dict"}
 # Every kind of model file, and what it is.
@@ -136,12 +139,34 @@ def _checkpoint_kind(path: Path) -> str:
             f"{path} is a torch checkpoint holding more than tensors and plain values; it is "
             f"not unpickled ({type(error).__name__}). Export the policy to ONNX or TorchScript"
         ) from None
-    found = saved.get("format") if isinstance(saved, dict) else None
-    if found in CHECKPOINT_FORMATS:
-        return CHECKPOINT_FORMATS[found]
-    if isinstance(saved, dict) and _DT_ENTRIES <= set(saved):
+    kind = checkpoint_kind(saved)
+    if kind is None:
+        found = saved.get("format") if isinstance(saved, dict) else None
+        raise PolicyContractError(
+            f"{path} is a torch checkpoint of no Portia format (its format entry: {found!r}; "
+            f"known: {CHECKPOINT_FORMAT!r}). Export the policy to ONNX or TorchScript"
+        )
+    return kind
+
+
+def checkpoint_kind(saved: object) -> str | None:
+    """Return the kind a loaded Portia checkpoint names (``"bc"``, ...), or None if none.
+
+    Args:
+        saved: What ``torch.load`` returned.
+
+    Returns:
+        The ``kind`` entry of a ``CHECKPOINT_FORMAT`` file; for a file written before that
+        format, the kind its ``format`` entry (``LEGACY_FORMATS``) or its entries imply.
+    """
+    if not isinstance(saved, dict):
+        return None
+    found = saved.get("format")
+    if found == CHECKPOINT_FORMAT:
+        kind = saved.get("kind")
+        return kind if isinstance(kind, str) else None
+    if isinstance(found, str) and found in LEGACY_FORMATS:
+        return LEGACY_FORMATS[found]
+    if found is None and _DT_ENTRIES <= set(saved):
         return "dt"
-    raise PolicyContractError(
-        f"{path} is a torch checkpoint of no Portia format (its format entry: {found!r}; "
-        f"known: {', '.join(CHECKPOINT_FORMATS)}). Export the policy to ONNX or TorchScript"
-    )
+    return None

@@ -327,13 +327,13 @@ def test_save_and_load_give_the_same_actions(trained, model_path):
 
 
 def test_load_refuses_a_missing_or_foreign_file(tmp_path):
-    with pytest.raises(DTError, match="no Decision Transformer model at .*trains one"):
+    with pytest.raises(DTError, match="no Decision Transformer model at .*writes one"):
         DTPolicy.load(tmp_path / "absent.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a model")
-    with pytest.raises(DTError, match="is not a model file torch can read"):
+    with pytest.raises(DTError, match="is not a Decision Transformer model: torch does not"):
         DTPolicy.load(tmp_path / "junk.pt")
     torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
-    with pytest.raises(DTError, match="is not a Decision Transformer model of format version 1"):
+    with pytest.raises(DTError, match="is not a Decision Transformer model: it is no Portia"):
         DTPolicy.load(tmp_path / "other.pt")
 
 
@@ -414,7 +414,7 @@ def test_act_refuses_an_observation_of_another_body(trained):
 
 def test_make_agent_needs_the_model_variable(monkeypatch, model_path, tmp_path):
     monkeypatch.delenv(MODEL_VARIABLE, raising=False)
-    with pytest.raises(DTError, match=f"set {MODEL_VARIABLE} to the path of a model"):
+    with pytest.raises(DTError, match=f"set {MODEL_VARIABLE} to the path of a Decision Trans"):
         make_agent(None)
     monkeypatch.setenv(MODEL_VARIABLE, str(tmp_path / "missing.pt"))
     with pytest.raises(DTError, match="no Decision Transformer model at .*missing.pt"):

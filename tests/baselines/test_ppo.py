@@ -9,7 +9,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 import portia_envs  # noqa: F401  (registers the ids)
 from baselines import ppo
 from baselines.ppo import (
-    MODEL_ENV_VAR,
+    MODEL_VARIABLE,
     PPOConfig,
     PPOConfigError,
     PPOModelError,
@@ -313,16 +313,16 @@ def test_missing_and_foreign_model_files_are_refused(tmp_path):
     with pytest.raises(PPOModelError, match="no PPO model at .*portia train ppo"):
         PPOPolicy.load(tmp_path / "none.pt")
     torch.save({"format": "something-else/9"}, tmp_path / "other.pt")
-    with pytest.raises(PPOModelError, match="not a PPO model of format 'portia-ppo/1'"):
+    with pytest.raises(PPOModelError, match="is not a PPO model: it is no Portia checkpoint"):
         PPOPolicy.load(tmp_path / "other.pt")
     (tmp_path / "junk.pt").write_bytes(b"not a torch file")
-    with pytest.raises(PPOModelError, match="is not a PPO model file"):
+    with pytest.raises(PPOModelError, match="is not a PPO model: torch does not read it"):
         PPOPolicy.load(tmp_path / "junk.pt")
 
 
 def test_a_damaged_model_file_is_refused(tiny_model, tmp_path):
     checkpoint = torch.load(tiny_model, weights_only=True)
-    del checkpoint["model"]["critic.0.weight"]
+    del checkpoint["content"]["model"]["critic.0.weight"]
     torch.save(checkpoint, tmp_path / "damaged.pt")
     with pytest.raises(PPOModelError, match="damaged PPO model"):
         PPOPolicy.load(tmp_path / "damaged.pt")
@@ -332,17 +332,17 @@ def test_a_damaged_model_file_is_refused(tiny_model, tmp_path):
 
 
 def test_make_agent_needs_the_model_variable(monkeypatch):
-    monkeypatch.delenv(MODEL_ENV_VAR, raising=False)
+    monkeypatch.delenv(MODEL_VARIABLE, raising=False)
     env = TimePause(gymnasium.make("Portia/Arm-v0", suite="smoke-v0", task="reach-centre"))
-    with pytest.raises(PPOModelError, match=f"set {MODEL_ENV_VAR}"):
+    with pytest.raises(PPOModelError, match=f"set {MODEL_VARIABLE}"):
         make_agent(env)
-    monkeypatch.setenv(MODEL_ENV_VAR, "/nonexistent/ppo.pt")
+    monkeypatch.setenv(MODEL_VARIABLE, "/nonexistent/ppo.pt")
     with pytest.raises(PPOModelError, match="no PPO model at /nonexistent/ppo.pt"):
         make_agent(env)
 
 
 def test_make_agent_gives_an_agent_for_the_suite_and_refuses_another_body(tiny_model, monkeypatch):
-    monkeypatch.setenv(MODEL_ENV_VAR, str(tiny_model))
+    monkeypatch.setenv(MODEL_VARIABLE, str(tiny_model))
     env = TimePause(gymnasium.make("Portia/Arm-v0", suite="smoke-v0", task="reach-centre"))
     agent = make_agent(env)
     agent.reset()
@@ -353,7 +353,7 @@ def test_make_agent_gives_an_agent_for_the_suite_and_refuses_another_body(tiny_m
 
 
 def test_portia_bench_scores_the_ppo_agent(tiny_model, monkeypatch, tmp_path):
-    monkeypatch.setenv(MODEL_ENV_VAR, str(tiny_model))
+    monkeypatch.setenv(MODEL_VARIABLE, str(tiny_model))
     results = run(tmp_path, "baselines.ppo:make_agent", episodes=1)
     assert [r["status"] for r in results["episodes"]] == ["ok"] * 3
     assert results["agent"]["name"] == "make_agent"
@@ -395,7 +395,7 @@ def test_ppo_beats_random_on_smoke_v0_by_more_than_the_intervals(tmp_path, monke
     torch.set_num_threads(1)
     policy = train(PPOConfig(threads=1))
     model = policy.save(tmp_path / "ppo.pt")
-    monkeypatch.setenv(MODEL_ENV_VAR, str(model))
+    monkeypatch.setenv(MODEL_VARIABLE, str(model))
     trained = run(tmp_path / "ppo", "baselines.ppo:make_agent", episodes=10)
     random = run(tmp_path / "random", "random", episodes=10)
     ours, theirs = (r["scores"]["splits"]["train"]["iqm"] for r in (trained, random))
