@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 
-import gymnasium
 import mujoco
 import numpy as np
 from numpy.typing import NDArray
@@ -99,51 +98,3 @@ class SceneRenderer:
 
             pygame.display.quit()
             self._window = None
-
-
-class EnvRenderer:
-    """An env's rendering: a ``SceneRenderer``, opened on first use, for its render mode.
-
-    Args:
-        camera: Name of the camera that renders.
-        width: Frame width in pixels.
-        height: Frame height in pixels.
-    """
-
-    def __init__(self, *, camera: str, width: int, height: int) -> None:
-        self._camera, self._width, self._height = camera, width, height
-        self._scene: SceneRenderer | None = None
-
-    def render(
-        self, render_mode: str | None, model: mujoco.MjModel, data: mujoco.MjData, fps: float
-    ) -> NDArray[np.uint8] | None:
-        """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``.
-
-        With ``render_mode=None`` it warns that there is nothing to render.
-
-        Args:
-            render_mode: The env's render mode.
-            model: The env's compiled model.
-            data: Its data, the state to draw.
-            fps: The most frames a second the window shows.
-        """
-        if render_mode is None:
-            # Attributed to the env's render(), which called this.
-            gymnasium.logger.warn(
-                "render() called with render_mode=None; nothing to render", stacklevel=2
-            )
-            return None
-        if self._scene is None:
-            self._scene = SceneRenderer(
-                model, camera=self._camera, width=self._width, height=self._height
-            )
-        if render_mode == "human":
-            self._scene.show(data, fps)
-            return None
-        return self._scene.rgb(data)
-
-    def close(self) -> None:
-        """Release the scene renderer and its window, if open."""
-        if self._scene is not None:
-            self._scene.close()
-            self._scene = None

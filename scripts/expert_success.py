@@ -20,9 +20,9 @@ import time
 import gymnasium
 
 import portia_envs  # noqa: F401  (registers the Portia ids)
+from portia_envs.embodiments.arm_bodies import ARM_BODIES
 from portia_envs.experts import ScriptedExpert, run_episode
 from portia_envs.registration import ARM4_FAMILY_ENV_IDS, FAMILY_ENV_IDS
-from portia_envs.sim.compose import ARM_BODIES
 from portia_envs.suites import SPLITS, SUITES, get_suite
 
 

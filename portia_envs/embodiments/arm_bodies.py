@@ -1,9 +1,10 @@
 """The bodies that stand at the table, as the arm env and its agents know them.
 
-``arm_body(name)`` gives what the env needs of a body: its hinges with their ranges, its
-home pose, the task families it does and its action map. ``arm_embodiment`` describes a
-body's every joint, action and proprioception dimension (``wrappers.embodiment``), read off
-its compiled model.
+``ARM_BODIES`` names them and ``BODY_FAMILIES`` the task families each does; ``check_body``
+refuses any other name. ``arm_body(name)`` gives what the env needs of a body: its hinges
+with their ranges, its home pose, the task families it does and its action map.
+``arm_embodiment`` describes a body's every joint, action and proprioception dimension
+(``wrappers.embodiment``), read off its compiled model.
 """
 
 from __future__ import annotations
@@ -16,9 +17,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from portia_envs.embodiments import arm, arm4
-from portia_envs.sim.compose import BODY_FAMILIES, check_body
+from portia_envs.errors import InvalidParameterError, did_you_mean
+from portia_envs.tasks import ARM_TASK_NAMES
 from portia_envs.tasks.observation import observation_layout
 from wrappers.embodiment import Dimension, Embodiment, Joint
+
+# The bodies that stand at the table: the six-joint arm, and the four-hinge arms by name.
+ARM_BODIES = ("arm", *arm4.ARM4_BODIES)
+# The task families a four-hinge arm does: with no roll joint it cannot turn its fingers to
+# a block's faces, and it pushes with its closed fingers.
+ARM4_FAMILIES = ("reach", "push")
+# The families each body does, over the families' default ranges.
+BODY_FAMILIES: dict[str, tuple[str, ...]] = {
+    "arm": ARM_TASK_NAMES,
+    **{name: ARM4_FAMILIES for name in arm4.ARM4_BODIES},
+}
 
 # The ranges the embodiment description declares for speeds: scales to normalise by, not
 # limits. The scripted experts stay under 3 rad/s at the joints, 0.6 m/s at the fingers and
@@ -36,7 +49,7 @@ class ArmBody:
     """What the env needs to know of a body at the table.
 
     Attributes:
-        name: The body's name, one of ``sim.compose.ARM_BODIES``.
+        name: The body's name, one of ``ARM_BODIES``.
         joints: Its hinge joints, in action and observation order.
         joint_ranges: Each hinge's range, rad.
         home_qpos: Each hinge's angle in the home pose, rad.
@@ -55,6 +68,18 @@ class ArmBody:
     def action_size(self) -> int:
         """Joint targets, then the gripper command."""
         return len(self.joints) + 1
+
+
+def check_body(body: str) -> None:
+    """Raise ``InvalidParameterError`` unless ``body`` is one of ``ARM_BODIES``.
+
+    The message lists the accepted bodies, with a "did you mean" for a misspelt one.
+    """
+    if body not in ARM_BODIES:
+        raise InvalidParameterError(
+            f"unknown body {body!r}; accepted: {', '.join(ARM_BODIES)}"
+            + did_you_mean(str(body), ARM_BODIES)
+        )
 
 
 def arm_body(name: str) -> ArmBody:

@@ -14,14 +14,14 @@ from numpy.typing import NDArray
 
 from portia_envs.embodiments import arm
 from portia_envs.embodiments.arm_bodies import arm_body, arm_embodiment
-from portia_envs.envs.base import PortiaEnv, check_view
+from portia_envs.envs.base import PortiaEnv
+from portia_envs.envs.core import EnvCore
 from portia_envs.errors import (
     InvalidParameterError,
     InvalidStateError,
     UnknownTaskError,
 )
 from portia_envs.scenes.tabletop import CAMERAS
-from portia_envs.sim import Simulation
 from portia_envs.sim.compose import arm_tabletop_spec, fingerprint
 from portia_envs.suites import Suite, TaskSpec, get_suite
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
@@ -149,23 +149,6 @@ class ArmEnv(PortiaEnv):
         width: int = 480,
         height: int = 480,
     ) -> None:
-        super().__init__(
-            {
-                "task": task,
-                "suite": suite,
-                "split": split,
-                "goal_radius_m": goal_radius_m,
-                "body": body,
-                "render_mode": render_mode,
-                "camera": camera,
-                "width": width,
-                "height": height,
-            },
-            render_mode=render_mode,
-            camera=camera,
-            width=width,
-            height=height,
-        )
         if goal_radius_m <= 0:
             raise InvalidParameterError(f"goal_radius_m must be > 0 (metres), got {goal_radius_m}")
         self.goal_radius_m = goal_radius_m
@@ -183,15 +166,23 @@ class ArmEnv(PortiaEnv):
             self._choices = self._suite_choices(self.suite, split, body)
         self._fixed_choice = None if task is None else self._choice_index(task)
 
-        self._spec = arm_tabletop_spec(goal_radius_m, body)
-        self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
+        super().__init__(
+            EnvCore(
+                arm_tabletop_spec(goal_radius_m, body),
+                n_substeps=N_SUBSTEPS,
+                render_mode=render_mode,
+                camera=camera,
+                cameras=CAMERAS,
+                width=width,
+                height=height,
+            )
+        )
         model = self.sim.model
         slices = self._layout.slices
         assert model.nsensordata == self._layout.n_sensor_readings
         for part in ("grip_pos", "block_pos", "support_pos", "handle_pos", "drawer_vel"):
             assert model.sensor_adr[model.sensor(part).id] == slices[part].start
         self._objects = ObjectWriter(model)
-        check_view(camera, CAMERAS, width, height)
         joints = self._body.joints
         self.ctrl_matrix, self.ctrl_offset = self._body.ctrl_map(model)
         self._arm_qpos = np.array([model.joint(j).qposadr[0] for j in joints])
@@ -298,7 +289,7 @@ class ArmEnv(PortiaEnv):
     @property
     def fingerprint(self) -> str:
         """A hash of the model, task code version and MuJoCo major version (see ``compose``)."""
-        return fingerprint(self._spec)
+        return fingerprint(self.core.spec)
 
     @property
     def task_ids(self) -> tuple[str, ...]:
@@ -328,7 +319,6 @@ class ArmEnv(PortiaEnv):
                 f"task index must be 0..{len(self._choices) - 1} for this env, got {index}"
             )
         self._set_task(int(index), task_state[1:4], task_state[4:])
-        self._started = True
 
     def _choice_index(self, name: str) -> int:
         """Return the index of the task called ``name``: a task id with a suite, else a family.

@@ -1,8 +1,10 @@
-"""The base under every Portia environment: simulation, actions, state, rendering, pickling.
+"""The base under every single-agent Portia MuJoCo env: actions, stepping, rollouts, rewards.
 
-A Portia env implements the small protocol that ``wrappers`` rely on without importing
-``portia_envs``: ``get_state()`` / ``set_state(state)`` (exact), ``rollout(actions)`` (a batch
-of open-loop futures with their rewards, the env untouched) and ``dt``.
+The simulation, its state, rendering and pickling are ``EnvCore``'s and ``EpisodePickle``'s
+(``envs.core``), shared with the multi-agent ``HandoverEnv``. A Portia env implements the
+small protocol that ``wrappers`` rely on without importing ``portia_envs``: ``get_state()``
+/ ``set_state(state)`` (exact), ``rollout(actions)`` (a batch of open-loop futures with
+their rewards, the env untouched) and ``dt``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
+from portia_envs.envs.core import EnvCore, EpisodePickle
 from portia_envs.errors import InvalidActionError, InvalidParameterError, InvalidStateError
-from portia_envs.rendering import RENDER_MODES, EnvRenderer
-from portia_envs.scenes.base import MAX_FRAME_SIZE
+from portia_envs.rendering import RENDER_MODES
 from portia_envs.sim import Simulation
 from portia_envs.sim.controls import clip_to_controls
 
@@ -51,55 +53,48 @@ class TaskScores(Protocol):
     def _asdict(self) -> dict[str, NDArray]: ...
 
 
-class PortiaEnv(gymnasium.Env):
+class PortiaEnv(gymnasium.Env, EpisodePickle):
     """Shared machinery of Portia envs; subclasses compose a body, a scene and a task.
 
-    Subclasses build ``self.sim``, ``self.action_space``, ``self.observation_space`` and the
-    affine action map ``ctrl = ctrl_matrix @ clip(action) + ctrl_offset``, and implement
-    ``task_state`` / ``set_task_state`` (the task's parameters as a flat vector). Their
-    ``reset`` draws the task and sets the physics, then returns ``_start(parameters)``;
-    ``step`` and ``rollout`` are shared, built on three pieces each subclass implements:
-    ``_observe`` (sensor readings to observation arrays), ``_score`` (observations to
-    ``TaskScores``) and ``_goal_reward`` (the goal term, which ``compute_reward``
-    recomputes; it takes the term named ``GOAL_FREE_TERM`` from ``info``). A step's
-    ``info`` holds ``is_success``, ``task_id`` and ``instruction`` (from ``_task_id`` and
-    ``_instruction``, which the subclass keeps current) and every ``reward_*`` term.
+    Subclasses make their ``EnvCore`` from the composed scene (``sim.compose``) and pass it
+    up, then build ``self.action_space``, ``self.observation_space`` and the affine action
+    map ``ctrl = ctrl_matrix @ clip(action) + ctrl_offset``, and implement ``task_state`` /
+    ``set_task_state`` (the task's parameters as a flat vector). Their ``reset`` draws the
+    task and sets the physics, then returns ``_start(parameters)``; ``step`` and ``rollout``
+    are shared, built on three pieces each subclass implements: ``_observe`` (sensor
+    readings to observation arrays), ``_score`` (observations to ``TaskScores``) and
+    ``_goal_reward`` (the goal term, which ``compute_reward`` recomputes; it takes the term
+    named ``GOAL_FREE_TERM`` from ``info``). A step's ``info`` holds ``is_success``,
+    ``task_id`` and ``instruction`` (from ``_task_id`` and ``_instruction``, which the
+    subclass keeps current) and every ``reward_*`` term. The env pickles mid-episode
+    (``EpisodePickle``).
 
     Args:
-        init_kwargs: The subclass's keyword arguments, kept so that the env pickles.
-        render_mode: None, ``"human"`` (a window) or ``"rgb_array"``.
-        camera: Name of the camera that renders.
-        width: Frame width in pixels.
-        height: Frame height in pixels.
+        core: The env's simulation, state, rendering and release.
     """
 
     metadata: dict[str, Any] = {"render_modes": list(RENDER_MODES), "render_fps": 25}
     # The reward term that does not depend on the goal, which compute_reward reads from info.
     GOAL_FREE_TERM: ClassVar[str]
-    sim: Simulation
     ctrl_matrix: NDArray[np.float64]
     ctrl_offset: NDArray[np.float64]
     _task_id: str
     _instruction: str
 
-    def __init__(
-        self,
-        init_kwargs: dict[str, Any],
-        *,
-        render_mode: str | None,
-        camera: str,
-        width: int,
-        height: int,
-    ) -> None:
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise InvalidParameterError(
-                f"unknown render_mode {render_mode!r}; accepted: None, {', '.join(RENDER_MODES)}"
-            )
-        self._init_kwargs = init_kwargs
-        self.render_mode = render_mode
-        self._renderer = EnvRenderer(camera=camera, width=width, height=height)
+    def __init__(self, core: EnvCore) -> None:
+        self.core = core
         self._delayed: tuple[NDArray[np.float64], int] | None = None
         self._started = False
+
+    @property
+    def sim(self) -> Simulation:
+        """The simulation: the compiled model and its data, stepped in control periods."""
+        return self.core.sim
+
+    @property
+    def render_mode(self) -> str | None:
+        """None, ``"human"`` (a window) or ``"rgb_array"``, as made."""
+        return self.core.render_mode
 
     @property
     def instruction(self) -> str:
@@ -315,7 +310,7 @@ class PortiaEnv(gymnasium.Env):
         arguments, continues the episode bit-identically. The random generator is not part
         of the state (it is used at reset only).
         """
-        return np.concatenate([self.sim.get_state(), self.task_state()])
+        return self.core.get_state(self.task_state())
 
     def set_state(self, state: NDArray[np.float64]) -> None:
         """Restore a state returned by ``get_state``, or refuse it and change nothing.
@@ -329,19 +324,18 @@ class PortiaEnv(gymnasium.Env):
         Raises:
             InvalidStateError: Naming the first value not accepted, its index and field.
         """
-        state = np.asarray(state, dtype=np.float64)
-        size = self.sim.state_size
-        task_size = self.task_state().size
-        if state.shape != (size + task_size,):
-            raise InvalidStateError(
-                f"state must be a flat vector of {size + task_size} values from get_state() of "
-                f"this env ({size} of physics and sensor readings, then the task part, which "
-                f"has {task_size} values); got shape {state.shape}"
-            )
-        self.sim.check_state(state[:size])
-        check_task_values(state[size:], first_index=size)
-        self._set_task_state_or_nothing(state[size:])
-        self.sim.set_state(state[:size])
+        self.core.set_state(state, self.task_state().size, self._restore_task)
+
+    def _restore_task(self, task_state: NDArray[np.float64]) -> None:
+        """Check the task part of a state, make it current and start the episode.
+
+        Raises:
+            InvalidStateError: If a value is beyond ``±TASK_VALUE_BOUND`` or refused by
+                ``set_task_state``; nothing has changed then.
+        """
+        check_task_values(task_state, first_index=self.sim.state_size)
+        self._set_task_state_or_nothing(task_state)
+        self._started = True
 
     def _set_task_state_or_nothing(self, task_state: NDArray[np.float64]) -> None:
         """Call ``set_task_state``; if it refuses, put back every attribute it had set.
@@ -360,49 +354,16 @@ class PortiaEnv(gymnasium.Env):
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        return self._renderer.render(
-            self.render_mode, self.sim.model, self.sim.data, self.metadata["render_fps"]
-        )
+        return self.core.render(self.metadata["render_fps"])
 
     def close(self) -> None:
         """Release the renderer, its window and the rollout threads."""
-        self.sim.close()
-        self._renderer.close()
+        self.core.close()
 
-    def __getstate__(self) -> dict[str, Any]:
-        started = getattr(self, "_started", False)
-        return {
-            "init_kwargs": self._init_kwargs,
-            "state": self.get_state() if started else None,
-            "rng": self.np_random.bit_generator.state if self._np_random is not None else None,
-        }
-
-    def __setstate__(self, pickled: dict[str, Any]) -> None:
-        self.__init__(**pickled["init_kwargs"])
-        if pickled["rng"] is not None:
-            self.np_random.bit_generator.state = pickled["rng"]
-        if pickled["state"] is not None:
-            self.set_state(pickled["state"])
-            self._started = True
-
-
-def check_view(camera: str, cameras: tuple[str, ...], width: int, height: int) -> None:
-    """Raise ``ValueError`` unless ``camera`` is one of ``cameras`` and the frame size fits.
-
-    Args:
-        camera: The camera asked for.
-        cameras: The scene's cameras.
-        width: Frame width, pixels: 1 to ``MAX_FRAME_SIZE[0]``.
-        height: Frame height, pixels: 1 to ``MAX_FRAME_SIZE[1]``.
-    """
-    if camera not in cameras:
-        raise InvalidParameterError(f"unknown camera {camera!r}; accepted: {', '.join(cameras)}")
-    max_width, max_height = MAX_FRAME_SIZE
-    if not (1 <= width <= max_width and 1 <= height <= max_height):
-        raise InvalidParameterError(
-            f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
-            f"and height 1..{max_height} pixels"
-        )
+    @property
+    def _episode_running(self) -> bool:
+        """Whether an episode has started (by ``reset`` or ``set_state``): it pickles along."""
+        return self._started
 
 
 def check_task_values(task_state: NDArray[np.float64], *, first_index: int = 0) -> None:

@@ -33,22 +33,22 @@ from portia_envs.embodiments.arm import (
     HOME_ARM_QPOS,
     action_to_ctrl_map,
 )
+from portia_envs.envs.core import EnvCore, EpisodePickle
 from portia_envs.errors import (
     InvalidActionError,
     InvalidParameterError,
     InvalidStateError,
     UnknownAgentError,
 )
-from portia_envs.rendering import RENDER_MODES, EnvRenderer
-from portia_envs.scenes.base import MAX_FRAME_SIZE
+from portia_envs.rendering import RENDER_MODES
 from portia_envs.scenes.handover import (
     GIVER_PREFIX,
     HANDOFF_CENTER,
     HANDOVER_CAMERAS,
     TAKER_PREFIX,
-    handover_spec,
 )
 from portia_envs.sim import Simulation
+from portia_envs.sim.compose import handover_spec
 from portia_envs.sim.controls import clip_to_controls
 from portia_envs.tasks.handover import (
     HANDOVER_OBSERVATION_BOUND,
@@ -82,7 +82,7 @@ _GRIP = HANDOVER_PARTS["grip_pos"]
 _FINGERS = HANDOVER_PARTS["finger_pos"]
 
 
-class HandoverEnv(ParallelEnv):
+class HandoverEnv(ParallelEnv, EpisodePickle):
     """Two six-joint arms face each other across a long table; one hands a block to the other.
 
     The giver stands at the world origin facing +x, the taker 1.1 m away facing -x
@@ -134,7 +134,8 @@ class HandoverEnv(ParallelEnv):
     ``dt`` = 0.04 s: 20 physics steps of 2 ms per control period. Same seed, same
     actions: bit-identical episodes. ``get_state`` / ``set_state`` save and restore the
     whole episode (physics, goal, periods elapsed) exactly, and a pickled env continues its
-    running episode bit-identically.
+    running episode bit-identically. The simulation, its state, rendering and pickling are
+    the same component as the single-agent envs' (``envs.core``).
 
     Args:
         goal_radius_m: Success radius around the goal, m.
@@ -162,39 +163,22 @@ class HandoverEnv(ParallelEnv):
         width: int = 640,
         height: int = 480,
     ) -> None:
-        if render_mode is not None and render_mode not in RENDER_MODES:
-            raise InvalidParameterError(
-                f"unknown render_mode {render_mode!r}; accepted: None, {', '.join(RENDER_MODES)}"
-            )
-        if camera not in HANDOVER_CAMERAS:
-            raise InvalidParameterError(
-                f"unknown camera {camera!r}; accepted: {', '.join(HANDOVER_CAMERAS)}"
-            )
-        if not (0 < width <= MAX_FRAME_SIZE[0] and 0 < height <= MAX_FRAME_SIZE[1]):
-            raise InvalidParameterError(
-                f"frame size must be within 1..{MAX_FRAME_SIZE[0]} x 1..{MAX_FRAME_SIZE[1]} "
-                f"pixels, got {width} x {height}"
-            )
         if not goal_radius_m > 0:
             raise InvalidParameterError(f"goal_radius_m must be > 0 (m), got {goal_radius_m}")
         if max_cycles < 1:
             raise InvalidParameterError(f"max_cycles must be >= 1, got {max_cycles}")
-        self._init_kwargs = {
-            "goal_radius_m": goal_radius_m,
-            "max_cycles": max_cycles,
-            "render_mode": render_mode,
-            "camera": camera,
-            "width": width,
-            "height": height,
-        }
         self.goal_radius_m = goal_radius_m
         self.max_cycles = max_cycles
-        self.render_mode = render_mode
-        self._renderer = EnvRenderer(camera=camera, width=width, height=height)
-
-        self._spec = handover_spec(goal_radius_m)
-        model = self._spec.compile()
-        self.sim = Simulation(model, n_substeps=N_SUBSTEPS)
+        self.core = EnvCore(
+            handover_spec(goal_radius_m),
+            n_substeps=N_SUBSTEPS,
+            render_mode=render_mode,
+            camera=camera,
+            cameras=HANDOVER_CAMERAS,
+            width=width,
+            height=height,
+        )
+        model = self.sim.model
         self.possible_agents = list(AGENTS)
         self.agents: list[str] = []
 
@@ -241,6 +225,16 @@ class HandoverEnv(ParallelEnv):
         self._goal = np.zeros(3)
         self._steps = 0
         self._instruction = ""
+
+    @property
+    def sim(self) -> Simulation:
+        """The simulation: the compiled model and its data, stepped in control periods."""
+        return self.core.sim
+
+    @property
+    def render_mode(self) -> str | None:
+        """None, ``"human"`` (a window) or ``"rgb_array"``, as made."""
+        return self.core.render_mode
 
     @property
     def dt(self) -> float:
@@ -414,7 +408,7 @@ class HandoverEnv(ParallelEnv):
         continues the episode bit-identically. The random generator is not part of the
         state (it is used at reset only).
         """
-        return np.concatenate([self.sim.get_state(), self._goal, [self._steps]])
+        return self.core.get_state(np.array([*self._goal, self._steps], dtype=np.float64))
 
     def set_state(self, state: NDArray[np.float64]) -> None:
         """Restore a state returned by ``get_state``; both agents are live afterwards.
@@ -427,17 +421,15 @@ class HandoverEnv(ParallelEnv):
         Raises:
             InvalidStateError: Naming the first value not accepted, its index and field.
         """
-        state = np.asarray(state, dtype=np.float64)
-        size = self.sim.state_size + TASK_STATE_SIZE
-        if state.shape != (size,):
-            raise InvalidStateError(
-                f"state must be a flat vector from get_state() of this env, shape ({size},); "
-                f"got shape {state.shape}"
-            )
-        self.sim.check_state(state[: self.sim.state_size])
-        task = state[self.sim.state_size :]
+        self.core.set_state(state, TASK_STATE_SIZE, self._restore_task)
+
+    def _restore_task(self, task: NDArray[np.float64]) -> None:
+        """Check ``task`` (goal x, y, z, periods elapsed), make it current, make both agents live.
+
+        Raises:
+            InvalidStateError: If ``_check_task`` refuses it; nothing has changed then.
+        """
         self._check_task(task)
-        self.sim.set_state(state[: self.sim.state_size])
         self._set_task(task[:3], steps=int(task[3]))
         self.agents = list(AGENTS)
 
@@ -460,28 +452,16 @@ class HandoverEnv(ParallelEnv):
 
     def render(self) -> NDArray[np.uint8] | None:
         """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        return self._renderer.render(
-            self.render_mode, self.sim.model, self.sim.data, self.metadata["render_fps"]
-        )
+        return self.core.render(self.metadata["render_fps"])
 
     def close(self) -> None:
         """Release the renderer, its window and the rollout threads."""
-        self.sim.close()
-        self._renderer.close()
+        self.core.close()
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {
-            "init_kwargs": self._init_kwargs,
-            "state": self.get_state() if self.agents else None,
-            "rng": None if self._np_random is None else self._np_random.bit_generator.state,
-        }
-
-    def __setstate__(self, pickled: dict[str, Any]) -> None:
-        self.__init__(**pickled["init_kwargs"])
-        if pickled["rng"] is not None:
-            self.np_random.bit_generator.state = pickled["rng"]
-        if pickled["state"] is not None:
-            self.set_state(pickled["state"])
+    @property
+    def _episode_running(self) -> bool:
+        """Whether an episode is under way (live agents): it pickles along."""
+        return bool(self.agents)
 
     def _known(self, agent: str) -> str:
         """Return ``agent`` if the env has it.

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 from typing import Any
 
-import mujoco
 import numpy as np
 from gymnasium import spaces
 from numpy.typing import NDArray
@@ -19,21 +17,20 @@ from portia_envs.embodiments.spider import (
     N_SENSOR_READINGS,
     SPIDER_JOINTS,
     action_to_ctrl_map,
-    add_spider,
     joint_ranges,
     stand_height_m,
     stand_qpos,
 )
-from portia_envs.envs.base import PortiaEnv, check_view
+from portia_envs.envs.base import PortiaEnv
+from portia_envs.envs.core import EnvCore
 from portia_envs.errors import InvalidParameterError, InvalidStateError
 from portia_envs.scenes.arena import (
     CAMERAS,
     PREY_HEIGHT_M,
     WALL_MAX_HALF_LENGTH_M,
     ArenaWriter,
-    new_arena_spec,
 )
-from portia_envs.sim import Simulation
+from portia_envs.sim.compose import fingerprint, spider_arena_spec
 from portia_envs.tasks.spider import (
     SENSOR_ADDRESS,
     SPIDER_OBSERVATION_BOUND,
@@ -63,18 +60,6 @@ TORSO_SPEED_RANGE_M_S = 2.0
 TORSO_ANGVEL_RANGE_RAD_S = 10.0
 # Bounds of the goals' space, m: the same as the observation's positions.
 GOAL_BOUND_M = 100.0
-
-
-def spider_arena_spec(success_radius_m: float) -> mujoco.MjSpec:
-    """Return the spider standing at the origin of the arena, the success zone drawn.
-
-    Args:
-        success_radius_m: Radius of the translucent disc around the fly, m.
-    """
-    spec = new_arena_spec()
-    add_spider(spec)
-    spec.site("prey_zone").size = [success_radius_m, 0.001, 0.0]
-    return spec
 
 
 class SpiderEnv(PortiaEnv):
@@ -154,20 +139,6 @@ class SpiderEnv(PortiaEnv):
         width: int = 480,
         height: int = 480,
     ) -> None:
-        super().__init__(
-            {
-                "task": task,
-                "success_radius_m": success_radius_m,
-                "render_mode": render_mode,
-                "camera": camera,
-                "width": width,
-                "height": height,
-            },
-            render_mode=render_mode,
-            camera=camera,
-            width=width,
-            height=height,
-        )
         if not success_radius_m > 0:
             raise InvalidParameterError(
                 f"success_radius_m must be > 0 (metres), got {success_radius_m}"
@@ -176,10 +147,17 @@ class SpiderEnv(PortiaEnv):
         self._family = SPIDER_TASKS[self._family_index]
         self._task_id = f"spider-{self._family.name}"
         self.success_radius_m = float(success_radius_m)
-        check_view(camera, CAMERAS, width, height)
-
-        self._spec = spider_arena_spec(self.success_radius_m)
-        self.sim = Simulation(self._spec.compile(), n_substeps=N_SUBSTEPS)
+        super().__init__(
+            EnvCore(
+                spider_arena_spec(self.success_radius_m),
+                n_substeps=N_SUBSTEPS,
+                render_mode=render_mode,
+                camera=camera,
+                cameras=CAMERAS,
+                width=width,
+                height=height,
+            )
+        )
         model = self.sim.model
         assert model.nsensordata == N_SENSOR_READINGS
         for name, address in SENSOR_ADDRESS.items():
@@ -224,9 +202,7 @@ class SpiderEnv(PortiaEnv):
     @property
     def fingerprint(self) -> str:
         """A hash of the model, the task code version and MuJoCo's major version."""
-        major = mujoco.__version__.split(".")[0]
-        content = f"{self._spec.to_xml()}\n{SPIDER_TASK_CODE_VERSION}\nmujoco {major}"
-        return hashlib.sha256(content.encode()).hexdigest()[:16]
+        return fingerprint(self.core.spec, SPIDER_TASK_CODE_VERSION)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -297,7 +273,6 @@ class SpiderEnv(PortiaEnv):
                 f"(0, {WALL_MAX_HALF_LENGTH_M}] m, got {task_state[4]:g} and {task_state[8]:g}"
             )
         self._set_task(SpiderTaskSample.from_vector(task_state))
-        self._started = True
 
     def _set_task(self, sample: SpiderTaskSample) -> None:
         """Make ``sample`` the current task instance; place the fly and the wall."""

@@ -1,4 +1,4 @@
-"""The handover scene: two arms facing each other across a long table, one block, two marks.
+"""The handover scene: a long table for two arms facing each other, one block, two marks.
 
 The giver stands at the world origin facing +x, the taker ``ARM_SPACING_M`` along +x facing
 -x; the table top is at z = 0. The block starts on the giver's side, beyond the taker's
@@ -6,7 +6,9 @@ reach; the goal lies on the taker's side, beyond the giver's; half way between t
 on the table marks the handoff zone, which both arms reach with the hand pointing down
 (``tests/portia_envs/scenes/test_handover_scene.py`` checks all three with ``ArmIK``).
 
-Named elements:
+This module builds the furniture (``new_handover_spec``) and the handoff zone
+(``add_handoff_zone``); ``sim.compose.handover_spec`` puts the arms, the block and the goal
+marker in. Named elements of the composed scene:
     arms     giver_* and taker_*: every element of ``embodiments.arm`` with that prefix
              (joints ``giver_base_yaw`` ..., actuators of the same names, sites ``giver_grip``
              and ``taker_grip``, sensors ``giver_joint_pos_base_yaw`` ... ``taker_grip_vel``)
@@ -26,16 +28,8 @@ from __future__ import annotations
 import mujoco
 import numpy as np
 
-from portia_envs.embodiments.arm import add_arm
 from portia_envs.scenes.base import add_camera
-from portia_envs.scenes.tabletop import (
-    BLOCK_MASS_KG,
-    add_block,
-    add_floor,
-    add_goal_marker,
-    add_table,
-    configure_scene,
-)
+from portia_envs.scenes.tabletop import add_floor, add_table, configure_scene
 
 GIVER_PREFIX, TAKER_PREFIX = "giver_", "taker_"
 # Distance between the two arms' bases along x, m. The arm reaches about 0.62 m from its
@@ -52,17 +46,14 @@ HANDOFF_CENTER = (ARM_SPACING_M / 2, 0.0, 0.0)
 HANDOFF_RADIUS_M = 0.06
 # Where the block is built (m); every reset moves it.
 BLOCK_START_POS = (0.25, 0.0, 0.02)
+HANDOVER_BLOCK_RGBA = (0.85, 0.2, 0.15, 1.0)
 HANDOVER_CAMERAS = ("overview", "top")
 
 
-def handover_spec(goal_radius_m: float = 0.05) -> mujoco.MjSpec:
-    """Return the handover scene: table, both arms, the block, goal and handoff marks.
+def new_handover_spec() -> mujoco.MjSpec:
+    """Return a spec holding the long table, floor, lights, cameras and physics options.
 
-    Args:
-        goal_radius_m: Radius of the goal marker (the success radius), m.
-
-    Returns:
-        The spec, ready to compile. Sensors come in the order of the module docstring.
+    No arm, block or mark yet: ``sim.compose.handover_spec`` adds them.
     """
     spec = mujoco.MjSpec()
     spec.modelname = "portia_handover"
@@ -91,17 +82,15 @@ def handover_spec(goal_radius_m: float = 0.05) -> mujoco.MjSpec:
     )
     add_camera(spec, "overview", pos=(middle, -1.55, 0.95), target=(middle, 0.0, 0.12))
     add_camera(spec, "top", pos=(middle, 0.0, 1.9), target=(middle, 0.0, 0.0), up=(0.0, 1.0, 0.0))
+    return spec
 
-    for prefix, (pos, yaw) in ((GIVER_PREFIX, GIVER_BASE), (TAKER_PREFIX, TAKER_BASE)):
-        add_arm(spec, prefix=prefix, pos=pos, yaw_rad=yaw)
-    add_block(spec, "block", BLOCK_START_POS, BLOCK_MASS_KG, (0.85, 0.2, 0.15, 1.0))
-    add_goal_marker(spec, goal_radius_m)
-    # A thin disc just above the table top, so that it is drawn over the table.
-    world.add_site(
+
+def add_handoff_zone(spec: mujoco.MjSpec) -> None:
+    """Add the handoff zone: a thin disc just above the table top, so it is drawn over it."""
+    spec.worldbody.add_site(
         name="handoff",
         type=mujoco.mjtGeom.mjGEOM_CYLINDER,
         pos=[HANDOFF_CENTER[0], HANDOFF_CENTER[1], 0.001],
         size=[HANDOFF_RADIUS_M, 0.001, 0],
         rgba=[0.95, 0.75, 0.1, 0.45],
     )
-    return spec

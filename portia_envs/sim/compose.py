@@ -1,4 +1,11 @@
-"""Composing scenes from a body and a task's objects, and fingerprinting what was composed."""
+"""Composing every env's scene from its furniture, its bodies and its objects; fingerprints.
+
+This is the one place where scenes are composed: ``scenes/`` builds the furniture (table,
+arena, lights, cameras), ``embodiments/`` the bodies, and the functions here put them
+together with a task's objects. The names of the bodies at the table come from
+``embodiments.arm_bodies`` (``ARM_BODIES``, ``BODY_FAMILIES``, ``check_body``; importable
+from here too).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,19 @@ import mujoco
 
 from portia_envs.embodiments.arm import add_arm
 from portia_envs.embodiments.arm4 import ARM4_BODIES, add_arm4
-from portia_envs.errors import InvalidParameterError, did_you_mean
+from portia_envs.embodiments.arm_bodies import ARM_BODIES, BODY_FAMILIES, check_body
+from portia_envs.embodiments.spider import add_spider
+from portia_envs.scenes.arena import new_arena_spec
+from portia_envs.scenes.handover import (
+    BLOCK_START_POS,
+    GIVER_BASE,
+    GIVER_PREFIX,
+    HANDOVER_BLOCK_RGBA,
+    TAKER_BASE,
+    TAKER_PREFIX,
+    add_handoff_zone,
+    new_handover_spec,
+)
 from portia_envs.scenes.tabletop import (
     BLOCK_MASS_KG,
     BLOCK_PARKED_POS,
@@ -19,19 +38,19 @@ from portia_envs.scenes.tabletop import (
     add_goal_marker,
     new_tabletop_spec,
 )
-from portia_envs.tasks import ARM_TASK_NAMES, TASK_CODE_VERSION
+from portia_envs.tasks import TASK_CODE_VERSION
 from portia_envs.tasks.objects import BLOCK_HUE, SUPPORT_HUE, hue_rgba
 
-# The bodies that stand at the table: the six-joint arm, and the four-hinge arms by name.
-ARM_BODIES = ("arm", *ARM4_BODIES)
-# The task families a four-hinge arm does: with no roll joint it cannot turn its fingers to
-# a block's faces, and it pushes with its closed fingers.
-ARM4_FAMILIES = ("reach", "push")
-# The families each body does, over the families' default ranges.
-BODY_FAMILIES: dict[str, tuple[str, ...]] = {
-    "arm": ARM_TASK_NAMES,
-    **{name: ARM4_FAMILIES for name in ARM4_BODIES},
-}
+__all__ = [
+    "ARM_BODIES",
+    "BODY_FAMILIES",
+    "arm_fingerprint",
+    "arm_tabletop_spec",
+    "check_body",
+    "fingerprint",
+    "handover_spec",
+    "spider_arena_spec",
+]
 
 
 def arm_tabletop_spec(goal_radius_m: float, body: str = "arm") -> mujoco.MjSpec:
@@ -61,19 +80,41 @@ def arm_tabletop_spec(goal_radius_m: float, body: str = "arm") -> mujoco.MjSpec:
     return spec
 
 
-def check_body(body: str) -> None:
-    """Raise ``InvalidParameterError`` unless ``body`` is one of ``ARM_BODIES``.
+def spider_arena_spec(success_radius_m: float) -> mujoco.MjSpec:
+    """Return the spider standing at the origin of the arena, the success zone drawn.
 
-    The message lists the accepted bodies, with a "did you mean" for a misspelt one.
+    Args:
+        success_radius_m: Radius of the translucent disc around the fly, m.
     """
-    if body not in ARM_BODIES:
-        raise InvalidParameterError(
-            f"unknown body {body!r}; accepted: {', '.join(ARM_BODIES)}"
-            + did_you_mean(str(body), ARM_BODIES)
-        )
+    spec = new_arena_spec()
+    add_spider(spec)
+    spec.site("prey_zone").size = [success_radius_m, 0.001, 0.0]
+    return spec
 
 
-def fingerprint(spec: mujoco.MjSpec) -> str:
+def handover_spec(goal_radius_m: float = 0.05) -> mujoco.MjSpec:
+    """Return the handover scene: table, both arms, the block, goal and handoff marks.
+
+    The giver's elements are named ``giver_*`` and the taker's ``taker_*``
+    (``scenes.handover`` describes every named element).
+
+    Args:
+        goal_radius_m: Radius of the goal marker (the success radius), m.
+
+    Returns:
+        The spec, ready to compile. Sensors come in the order the handover env reads them:
+        the giver's, the taker's (``embodiments.arm`` order), then the block's.
+    """
+    spec = new_handover_spec()
+    for prefix, (pos, yaw) in ((GIVER_PREFIX, GIVER_BASE), (TAKER_PREFIX, TAKER_BASE)):
+        add_arm(spec, prefix=prefix, pos=pos, yaw_rad=yaw)
+    add_block(spec, "block", BLOCK_START_POS, BLOCK_MASS_KG, HANDOVER_BLOCK_RGBA)
+    add_goal_marker(spec, goal_radius_m)
+    add_handoff_zone(spec)
+    return spec
+
+
+def fingerprint(spec: mujoco.MjSpec, code_version: str = TASK_CODE_VERSION) -> str:
     """Return a short hash of everything an env's results depend on.
 
     It covers the model (its XML), the task code version and MuJoCo's major version, so
@@ -81,12 +122,14 @@ def fingerprint(spec: mujoco.MjSpec) -> str:
 
     Args:
         spec: The env's model specification.
+        code_version: The version of the task code that scores it; the arm tasks' by
+            default.
 
     Returns:
         The first 16 hex digits of a SHA-256.
     """
     major = mujoco.__version__.split(".")[0]
-    content = f"{spec.to_xml()}\n{TASK_CODE_VERSION}\nmujoco {major}"
+    content = f"{spec.to_xml()}\n{code_version}\nmujoco {major}"
     return hashlib.sha256(content.encode()).hexdigest()[:16]
 
 

@@ -6,13 +6,9 @@ import pytest
 
 from portia_envs.embodiments.arm import ARM_JOINT_RANGES, HOME_ARM_QPOS
 from portia_envs.experts.ik import ArmIK, hand_rotation
-from portia_envs.scenes.handover import (
-    HANDOFF_CENTER,
-    HANDOFF_RADIUS_M,
-    HANDOVER_CAMERAS,
-    handover_spec,
-)
+from portia_envs.scenes.handover import HANDOFF_CENTER, HANDOFF_RADIUS_M, HANDOVER_CAMERAS
 from portia_envs.scenes.tabletop import BLOCK_HALF_M
+from portia_envs.sim.compose import handover_spec
 from portia_envs.tasks.handover import HANDOVER_RANGES
 
 GOAL_RADIUS_M = 0.05
