@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from portia_envs.errors import PortiaError, ResultsError
 
 if TYPE_CHECKING:
-    from portia_envs.suites.spec import Suite, TaskSpec
+    from portia_envs.suites import AnySuite, DetourTask, TaskSpec
 
 SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
@@ -140,7 +140,6 @@ def build_results(
             status ``"infrastructure"`` (such episodes are run again before results are
             written).
     """
-    from portia_envs.sim.compose import arm_fingerprint
     from portia_envs.suites import get_suite
 
     if isolation not in ISOLATIONS:
@@ -170,7 +169,7 @@ def build_results(
             "timeout_s": header["timeout_s"],
         },
         "tasks": suite_tasks(suite),
-        "environment": {"Portia/Arm-v0": arm_fingerprint()},
+        "environment": suite.environment(),
         "versions": versions(),
         "hardware": hardware(),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -183,7 +182,7 @@ def build_results(
     }
 
 
-def suite_tasks(suite: Suite) -> list[dict[str, str]]:
+def suite_tasks(suite: AnySuite) -> list[dict[str, str]]:
     """Return a suite's tasks as a results file lists them: train then held out, in order."""
     from portia_envs.suites import SPLITS
 
@@ -379,7 +378,7 @@ def failed_episodes(results: Mapping[str, Any]) -> dict[str, TaskFailures]:
     }
 
 
-def episode_rules(results: Mapping[str, Any], suite: Suite, where: str) -> EpisodeRules:
+def episode_rules(results: Mapping[str, Any], suite: AnySuite, where: str) -> EpisodeRules:
     """Check the track's top-level fields and return what its episodes must agree with.
 
     Raises:
@@ -388,11 +387,11 @@ def episode_rules(results: Mapping[str, Any], suite: Suite, where: str) -> Episo
     """
     import gymnasium
 
-    from portia_envs.harness.episode import SUITE_ENV_ID, RunConfig
+    from portia_envs.harness.episode import RunConfig
     from wrappers.clocks import FixedLatency
 
     track, budget_ms, clock = results["track"], results["budget_ms"], results["clock"]
-    time_limit = gymnasium.spec(SUITE_ENV_ID).max_episode_steps
+    time_limit = gymnasium.spec(suite.env_id).max_episode_steps
     if track == "paused":
         if budget_ms is not None or clock is not None:
             raise ResultsError(
@@ -424,12 +423,16 @@ def episode_rules(results: Mapping[str, Any], suite: Suite, where: str) -> Episo
     fixed_ms = None
     if isinstance(made, FixedLatency):
         fixed_ms = round(1e3 * made.latency_s(), LATENCY_DECIMALS)
-    periods = {body: control_period_ms(body) for body in suite.bodies}
+    periods = {body: control_period_ms(suite.name, body) for body in suite.bodies}
     return EpisodeRules(track, budget_ms, fixed_ms, time_limit, periods)
 
 
 def check_episode(
-    record: Mapping[str, Any], split: str, spec: TaskSpec, rules: EpisodeRules, where: str
+    record: Mapping[str, Any],
+    split: str,
+    spec: TaskSpec | DetourTask,
+    rules: EpisodeRules,
+    where: str,
 ) -> None:
     """Check one episode record against its suite task, its run and its own fields.
 
@@ -453,41 +456,45 @@ def check_episode(
 
 
 @functools.cache
-def control_period_ms(body: str) -> float:
-    """Return the control period ``dt`` of the suite env with ``body``, ms."""
+def control_period_ms(suite_name: str, body: str) -> float:
+    """Return the control period ``dt`` of suite ``suite_name``'s env with ``body``, ms."""
     import gymnasium
 
-    from portia_envs.harness.episode import SUITE_ENV_ID
+    from portia_envs.suites import get_suite
 
-    env = gymnasium.make(SUITE_ENV_ID, body=body)
+    suite = get_suite(suite_name)
+    if suite.bodies == (body,):
+        env = gymnasium.make(suite.env_id, **suite.env_kwargs(suite.train[0].task_id, "train"))
+    else:
+        env = gymnasium.make(suite.env_id, body=body)
     try:
         return 1e3 * float(env.unwrapped.dt)
     finally:
         env.close()
 
 
-def _suite_specs(suite: Suite) -> list[tuple[str, TaskSpec]]:
+def _suite_specs(suite: AnySuite) -> list[tuple[str, TaskSpec | DetourTask]]:
     """Return ``(split, spec)`` of every task of ``suite``, train then held out."""
     from portia_envs.suites import SPLITS
 
     return [(split, spec) for split in SPLITS for spec in suite.tasks(split)]
 
 
-def _check_suite(results: Mapping[str, Any], suite: Suite, where: str) -> None:
+def _check_suite(results: Mapping[str, Any], suite: AnySuite, where: str) -> None:
     """Check the suite's hash, the environment fingerprint and the list of tasks."""
-    from portia_envs.sim.compose import arm_fingerprint
-
     if suite.hash != results["suite"]["hash"]:
         raise ResultsError(
             f"{where}: made on {suite.name} with hash {results['suite']['hash']}, but this "
             f"Portia's {suite.name} has hash {suite.hash}: tasks or physics differ, so its "
             f"scores cannot be checked here"
         )
-    stored, here = results["environment"]["Portia/Arm-v0"], arm_fingerprint()
+    stored, here = results["environment"], suite.environment()
     if stored != here:
+        ((env_id, fingerprint),) = here.items()
+        made = ", ".join(f"{key} of fingerprint {value}" for key, value in stored.items())
         raise ResultsError(
-            f"{where}: at environment: made with Portia/Arm-v0 of fingerprint {stored}, but "
-            f"this Portia's has {here} (with {suite.name} of the same hash, so the file was "
+            f"{where}: at environment: made with {made}, but this Portia's has {env_id} of "
+            f"fingerprint {fingerprint} (with {suite.name} of the same hash, so the file was "
             f"changed after it was written)"
         )
     expected = suite_tasks(suite)
@@ -506,7 +513,7 @@ def _check_suite(results: Mapping[str, Any], suite: Suite, where: str) -> None:
         )
 
 
-def _check_run_size(results: Mapping[str, Any], suite: Suite, where: str) -> None:
+def _check_run_size(results: Mapping[str, Any], suite: AnySuite, where: str) -> None:
     """Check the run's declared size, and its bootstrap work, against the caps."""
     from portia_envs.harness.scores import BOOTSTRAP_REPS
 
@@ -528,7 +535,7 @@ def _check_run_size(results: Mapping[str, Any], suite: Suite, where: str) -> Non
         )
 
 
-def _check_coverage(results: Mapping[str, Any], suite: Suite, where: str) -> None:
+def _check_coverage(results: Mapping[str, Any], suite: AnySuite, where: str) -> None:
     """Check that the episodes are one per task of the suite, run seed and episode index."""
     expected = {
         (spec.task_id, seed, episode)
@@ -547,7 +554,9 @@ def _check_coverage(results: Mapping[str, Any], suite: Suite, where: str) -> Non
         )
 
 
-def _check_identity(record: Mapping[str, Any], split: str, spec: TaskSpec, where: str) -> None:
+def _check_identity(
+    record: Mapping[str, Any], split: str, spec: TaskSpec | DetourTask, where: str
+) -> None:
     """Check an episode's split and family against its task, and its derived reset seed."""
     from portia_envs.harness.episode import EpisodeJob
 

@@ -23,7 +23,7 @@ import portia_envs  # noqa: F401  (registers the Portia ids)
 from portia_envs.embodiments.arm_bodies import ARM_BODIES
 from portia_envs.experts import ScriptedExpert, run_episode
 from portia_envs.registration import ARM4_FAMILY_ENV_IDS, FAMILY_ENV_IDS
-from portia_envs.suites import SPLITS, SUITES, get_suite
+from portia_envs.suites import SPLITS, SUITES, Suite, get_suite
 
 
 def measure(env_id: str, seeds: range, **kwargs: str) -> tuple[list[int], float]:
@@ -59,7 +59,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--suite",
-        choices=sorted(SUITES),
+        choices=sorted(name for name, suite in SUITES.items() if isinstance(suite, Suite)),
         help="measure every task of this suite (both splits) instead of the families",
     )
     parser.add_argument(

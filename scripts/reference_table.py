@@ -2,9 +2,12 @@
 
 For every train and held-out task of the suite, both agents run the same seeded episodes
 (seeds 0..N-1); the mean returns go into ``portia_envs/suites/reference/<suite>.json``
-with the suite's hash, the configs, success rates, thinking time and the run time.
+with the suite's hash, the configs, success rates, thinking time and the run time. The
+teacher of an arm suite is ``baselines.teacher.PlanningTeacher``; of a Detour suite, Detour's
+planner as ``portia bench`` runs it (``ImaginingPlanner``, the built-in agent ``planner``).
 
-Usage: ``python scripts/reference_table.py --suite smoke-v0 --episodes 5``; add
+Usage: ``python scripts/reference_table.py --suite smoke-v0 --episodes 5`` (``--suite
+detour-v0 --episodes 200`` made Detour's table); add
 ``--tasks pick-place-low stack`` to measure only those tasks again and update the stored
 table (as after a change to one family's teacher config).
 """
@@ -23,7 +26,9 @@ import numpy as np
 
 import portia_envs  # noqa: F401  (registers the ids)
 from baselines.teacher import PlanningTeacher, arm_teacher_config, teacher_config_key
-from portia_envs.suites import SPLITS, Suite, TaskSpec, get_suite
+from portia_envs.detour.planner import ImaginingPlanner
+from portia_envs.harness.agents import CORE_AGENTS
+from portia_envs.suites import SPLITS, AnySuite, DetourSuite, DetourTask, TaskSpec, get_suite
 from portia_envs.suites.reference import (
     REFERENCE_DIR,
     ReferenceTable,
@@ -48,7 +53,7 @@ def random_episode(env: gymnasium.Env, seed: int) -> tuple[float, bool]:
 
 
 def teacher_episode(
-    env: TimePause, teacher: PlanningTeacher, seed: int
+    env: TimePause, teacher: PlanningTeacher | ImaginingPlanner, seed: int
 ) -> tuple[float, bool, float]:
     """Run one teacher episode; return (return, success, mean thinking seconds per decision)."""
     teacher.reset()
@@ -62,23 +67,29 @@ def teacher_episode(
     return total, bool(info["is_success"]), float(np.mean(think))
 
 
-def measure_task(suite: Suite, split: str, spec: TaskSpec, seeds: list[int]) -> dict[str, Any]:
+def make_teacher(
+    suite: AnySuite, paused: TimePause, spec: TaskSpec | DetourTask
+) -> PlanningTeacher | ImaginingPlanner:
+    """Return the suite's teacher acting in ``paused``: Detour's planner, or the arm's."""
+    if isinstance(suite, DetourSuite):
+        return ImaginingPlanner(paused)
+    return PlanningTeacher(paused, arm_teacher_config(spec.family, spec.embodiment))
+
+
+def measure_task(
+    suite: AnySuite, split: str, spec: TaskSpec | DetourTask, seeds: list[int]
+) -> dict[str, Any]:
     """Run the random agent and the teacher on one task's seeded episodes and print a line.
 
     Returns:
         The task's mean ``returns`` and ``success`` per agent, and the teacher's mean
         thinking seconds per decision (``think_s``).
     """
-    kwargs = {
-        "suite": suite.name,
-        "split": split,
-        "task": spec.task_id,
-        "body": spec.embodiment,
-    }
-    plain = gymnasium.make("Portia/Arm-v0", **kwargs)
+    kwargs = suite.env_kwargs(spec.task_id, split)
+    plain = gymnasium.make(suite.env_id, **kwargs)
     random_runs = [random_episode(plain, seed) for seed in seeds]
-    paused = TimePause(gymnasium.make("Portia/Arm-v0", **kwargs), nthread=2)
-    teacher = PlanningTeacher(paused, arm_teacher_config(spec.family, spec.embodiment))
+    paused = TimePause(gymnasium.make(suite.env_id, **kwargs), nthread=2)
+    teacher = make_teacher(suite, paused, spec)
     teacher_runs = [teacher_episode(paused, teacher, seed) for seed in seeds]
     measured = {
         "returns": {
@@ -102,7 +113,7 @@ def measure_task(suite: Suite, split: str, spec: TaskSpec, seeds: list[int]) -> 
 
 
 def tasks_to_measure(
-    suite: Suite, names: list[str] | None, stored: ReferenceTable | None, episodes: int
+    suite: AnySuite, names: list[str] | None, stored: ReferenceTable | None, episodes: int
 ) -> list[tuple[str, TaskSpec]]:
     """Return the (split, task) pairs to measure: all of them, or the ones named.
 
@@ -129,8 +140,8 @@ def tasks_to_measure(
             f"update it with --episodes {stored.details['episodes']} or remeasure every task"
         )
     for split, spec in pairs:
-        key = teacher_config_key(spec.family, spec.embodiment)
-        current = teacher_config(spec.family, spec.embodiment)
+        key = config_key(suite, spec.family, spec.embodiment)
+        current = suite_teacher_config(suite, spec.family, spec.embodiment)
         if spec.task_id not in names and stored_config(stored, key) != current:
             raise SystemExit(
                 f"the teacher config of {key} changed since the table was made: "
@@ -142,6 +153,21 @@ def tasks_to_measure(
 def teacher_config(family: str, body: str = "arm") -> dict[str, Any]:
     """Return the teacher config of a family and body as the table stores it (JSON types)."""
     return json.loads(json.dumps(dataclasses.asdict(arm_teacher_config(family, body))))
+
+
+def suite_teacher_config(suite: AnySuite, family: str, body: str) -> dict[str, Any]:
+    """Return the config of ``suite``'s teacher for a family and body, as the table stores it.
+
+    Detour's planner has no settings: its config is the agent it is.
+    """
+    if isinstance(suite, DetourSuite):
+        return {"agent": CORE_AGENTS["planner"]}
+    return teacher_config(family, body)
+
+
+def config_key(suite: AnySuite, family: str, body: str) -> str:
+    """Return the name a table stores a teacher config under: ``family``, or ``body/family``."""
+    return family if isinstance(suite, DetourSuite) else teacher_config_key(family, body)
 
 
 def stored_config(table: ReferenceTable, key: str) -> dict[str, Any] | None:
@@ -194,7 +220,9 @@ def main() -> None:
         details["success_rate"][task_id] = result["success"]
         details["teacher_think_s_per_decision"][task_id] = result["think_s"]
     for family, body in sorted({(spec.family, spec.embodiment) for _, spec in pairs}):
-        details["teacher_config"][teacher_config_key(family, body)] = teacher_config(family, body)
+        details["teacher_config"][config_key(suite, family, body)] = suite_teacher_config(
+            suite, family, body
+        )
     table = ReferenceTable(suite.name, suite.hash, returns, details)
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"{suite.name}.json"

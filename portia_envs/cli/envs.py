@@ -17,7 +17,7 @@ import importlib.util
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import gymnasium
 import imageio.v2 as imageio
@@ -37,6 +37,9 @@ from portia_envs.registration import (
     make_parallel,
 )
 from portia_envs.text_table import text_table
+
+if TYPE_CHECKING:
+    from portia_envs.suites import DetourSuite
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
 
@@ -104,12 +107,15 @@ def tasks(
     """List a suite's tasks: split, family, parameter ranges and an instruction (seed 0)."""
     from portia_envs.envs.arm import ArmEnv
     from portia_envs.errors import UnknownSuiteError
-    from portia_envs.suites import SPLITS, get_suite
+    from portia_envs.suites import SPLITS, DetourSuite, get_suite
 
     try:
         chosen = get_suite(suite)
     except UnknownSuiteError as error:
         fail(str(error), EXIT_USAGE)
+    if isinstance(chosen, DetourSuite):
+        _detour_tasks(chosen)
+        return
     rows = []
     for split in SPLITS:
         envs: dict[str, ArmEnv] = {}
@@ -126,6 +132,29 @@ def tasks(
     typer.echo(
         "Ranges not listed are the family's defaults. Units: m, rad for yaws, kg, N for the "
         "drawer's friction; hues run 0-1 (0 red, 0.33 green, 0.67 blue) and wrap."
+    )
+
+
+def _detour_tasks(suite: DetourSuite) -> None:
+    """Print a Detour suite's tasks: each split's level seeds, and its instruction."""
+    from portia_envs.suites import SPLITS
+
+    rows = []
+    for split in SPLITS:
+        for spec in suite.tasks(split):
+            env = gymnasium.make(suite.env_id, **suite.env_kwargs(spec.task_id, split))
+            _, info = env.reset(seed=0)
+            env.close()
+            first, count = spec.levels
+            levels = f"level seeds {first}..{first + count - 1}"
+            instruction = info["instruction"]
+            rows.append((spec.task_id, split, spec.embodiment, spec.family, levels, instruction))
+    typer.echo(f"{suite.name} (hash {suite.hash}): {suite.description}")
+    header = ("task", "split", "body", "family", "levels", "instruction (seed 0)")
+    typer.echo(text_table(header, rows))
+    typer.echo(
+        f"Levels are {suite.size} x {suite.size} cells at the {suite.difficulty} difficulty; "
+        f"each episode's reset seed draws one of its split's levels."
     )
 
 

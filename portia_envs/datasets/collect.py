@@ -50,9 +50,9 @@ from portia_envs.harness.agents import (
     load_factory,
     resolve_spec,
 )
-from portia_envs.harness.episode import SUITE_ENV_ID, EpisodeJob, RunConfig, build_env_and_agent
+from portia_envs.harness.episode import EpisodeJob, RunConfig, build_env_and_agent
 from portia_envs.results import versions
-from portia_envs.suites import Suite, get_suite
+from portia_envs.suites import AnySuite, get_suite
 from wrappers.adapters import Agent, reset_agent
 
 # Collection runs on the paused track: the world waits for every decision.
@@ -123,7 +123,7 @@ class CollectionSummary:
         return self.think_s / self.steps
 
 
-def plan_episodes(suite: Suite, split: str, episodes: int, seed: int) -> list[EpisodeJob]:
+def plan_episodes(suite: AnySuite, split: str, episodes: int, seed: int) -> list[EpisodeJob]:
     """Return the jobs of a collection: episode ``i`` on task ``i mod n_tasks``.
 
     Args:
@@ -270,7 +270,9 @@ def collect(
     )
 
 
-def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
+def play_episode(
+    job: EpisodeJob, env: gymnasium.Env, agent: Agent, options: dict[str, Any]
+) -> Episode:
     """Play one episode from the job's reset seed and return it as arrays.
 
     Each action is cast to the action space's dtype before it acts, so the stored action
@@ -280,6 +282,7 @@ def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
         job: The episode: its task and reset seed.
         env: The task's env (a ``TimePause`` inside it, so infos count thinking).
         agent: The agent, reset with the reset seed before the episode.
+        options: The reset options stored with the episode (``suite.reset_options``).
     """
     dtype = env.action_space.dtype
     reset_agent(agent, job.reset_seed)
@@ -305,6 +308,7 @@ def play_episode(job: EpisodeJob, env: gymnasium.Env, agent: Agent) -> Episode:
     return Episode(
         seed=job.reset_seed,
         task_id=job.task_id,
+        options=options,
         observations=stack_observations(observations),
         actions=np.stack(actions),
         rewards=np.array(rewards, dtype=np.float64),
@@ -388,7 +392,8 @@ class _EpisodePlayer:
         if job.task_id not in self.built:
             self.built[job.task_id] = build_env_and_agent(self.config, job.task_id, self.split)
         env, agent = self.built[job.task_id]
-        return play_episode(job, env, agent), (env.observation_space, env.action_space)
+        options = get_suite(self.config.suite).reset_options(job.task_id)
+        return play_episode(job, env, agent, options), (env.observation_space, env.action_space)
 
     def close(self) -> None:
         """Close every env built."""
@@ -412,22 +417,24 @@ def _play_in_worker(job: EpisodeJob) -> PlayedRecord:
     return _player(job)
 
 
-def _split_env_spec(suite: Suite, split: str) -> gymnasium.envs.registration.EnvSpec | None:
+def _split_env_spec(suite: AnySuite, split: str) -> gymnasium.envs.registration.EnvSpec | None:
     """Return the spec of the split's env, which ``recover_environment()`` makes.
 
-    ``reset(seed=seed, options={"task": task_id})`` in it starts the same episode as the
-    task's own env (the harness's) does with ``reset(seed=seed)``. A suite of several
-    bodies has none: its episodes ran behind ``MultiEmbodiment``, which a spec cannot hold.
+    ``reset(seed=seed, options=options)`` in it, with an episode's stored reset options
+    (``suite.reset_options``), starts the same episode as the task's own env (the
+    harness's) does with ``reset(seed=seed)``. A suite of several bodies has none: its
+    episodes ran behind ``MultiEmbodiment``, which a spec cannot hold.
     """
     if len(suite.bodies) > 1:
         return None
-    registered = gymnasium.spec(SUITE_ENV_ID)
-    kwargs = {**registered.kwargs, "suite": suite.name, "split": split, "body": suite.bodies[0]}
-    return dataclasses.replace(registered, kwargs=kwargs)
+    registered = gymnasium.spec(suite.env_id)
+    task_kwargs = suite.env_kwargs(suite.tasks(split)[0].task_id, split)
+    task_kwargs.pop("task", None)  # the split's env draws each of the split's tasks
+    return dataclasses.replace(registered, kwargs={**registered.kwargs, **task_kwargs})
 
 
 def _dataset_metadata(
-    config: RunConfig, suite: Suite, split: str, agent: str, episodes: int, seed: int
+    config: RunConfig, suite: AnySuite, split: str, agent: str, episodes: int, seed: int
 ) -> dict[str, Any]:
     """Return Portia's metadata of a dataset: what it is and what reproduces it."""
     return {
@@ -439,7 +446,7 @@ def _dataset_metadata(
         "agent": {**describe_agent(agent), "resolved": config.agent},
         "episodes": episodes,
         "seed": seed,
-        "environment": {SUITE_ENV_ID: suite.fingerprint()},
+        "environment": {suite.env_id: suite.fingerprint()},
         "info_keys": list(INFO_KEYS),
         "versions": versions(),
     }

@@ -87,7 +87,9 @@ class Episode:
 
     Attributes:
         seed: The env's reset seed.
-        task_id: The suite task; also stored as the reset option ``{"task": task_id}``.
+        task_id: The suite task.
+        options: The reset options that, with ``seed``, start the episode in the split's
+            env (``{"task": task_id}`` for an arm suite's; ``suite.reset_options``).
         observations: The observations, stacked: a dict of arrays ``(T + 1, ...)`` for a
             ``Dict`` space, else one array.
         actions: The actions that acted, ``(T, *action_shape)`` in the action space's dtype.
@@ -101,6 +103,7 @@ class Episode:
 
     seed: int
     task_id: str
+    options: dict[str, Any]
     observations: dict[str, NDArray] | NDArray
     actions: NDArray
     rewards: NDArray
@@ -222,7 +225,7 @@ class DatasetWriter:
         buffer = EpisodeBuffer(
             id=self.episodes,
             seed=episode.seed,
-            options={"task": episode.task_id},
+            options=episode.options,
             observations=episode.observations,
             actions=episode.actions,
             rewards=episode.rewards,

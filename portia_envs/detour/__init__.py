@@ -5,6 +5,7 @@
 worlds in one compiled call. Modules: ``config`` (constants, difficulties), ``levels``
 (generation), ``search`` (breadth-first search), ``world`` (physics and observations),
 ``worlds`` (a batch of world states and levels, behind both envs), ``env`` and ``vector``
-(the Gymnasium envs), ``planner`` (the teacher), ``render`` (pygame), ``suite`` (train and
-held-out levels). Importing this package compiles nothing.
+(the Gymnasium envs), ``planner`` (the teacher, and the built-in agent ``planner``),
+``render`` (pygame). Its suites (train and held-out levels) are in ``portia_envs.suites``
+with every other suite. Importing this package compiles nothing.
 """

@@ -7,7 +7,6 @@ from numpy.typing import NDArray
 
 from portia_envs.detour.config import LevelConfig
 from portia_envs.detour.levels import load_level
-from portia_envs.detour.suite import get_detour_suite
 from portia_envs.detour.world import (
     BODY_SIZE,
     OBS_SIZE,
@@ -16,6 +15,8 @@ from portia_envs.detour.world import (
     start_episodes,
     step_batch,
 )
+from portia_envs.errors import UnknownSuiteError
+from portia_envs.suites import SUITES, DetourSuite, get_suite
 
 
 class Worlds:
@@ -48,7 +49,7 @@ class Worlds:
         elapsed: ``(num,)`` int64 steps taken in the current episodes.
 
     Raises:
-        UnknownSuiteError: For an unknown suite or split.
+        UnknownSuiteError: For an unknown suite or split, or a suite that is not Detour's.
         UnknownTaskError: For an unknown difficulty.
         InvalidParameterError: For an override out of range.
     """
@@ -63,7 +64,7 @@ class Worlds:
         gap_width: int | None,
         size: int | None,
     ) -> None:
-        self.suite = get_detour_suite(suite)
+        self.suite = _detour_suite(suite)
         self.level_low, self.level_count = self.suite.levels(split)
         self.config = LevelConfig.from_difficulty(
             self.suite.difficulty if difficulty is None else difficulty,
@@ -183,3 +184,19 @@ class Worlds:
             terms,
         )
         return obs, reward, terminated, truncated, success, terms
+
+
+def _detour_suite(name: str) -> DetourSuite:
+    """Return the Detour suite called ``name``.
+
+    Raises:
+        UnknownSuiteError: If there is no such suite, or it is not a Detour suite.
+    """
+    suite = get_suite(name)
+    if not isinstance(suite, DetourSuite):
+        known = sorted(n for n, s in SUITES.items() if isinstance(s, DetourSuite))
+        raise UnknownSuiteError(
+            f"suite {name!r} runs in {suite.env_id}, not in a Detour env; Detour suites: "
+            f"{', '.join(known)}"
+        )
+    return suite

@@ -3,8 +3,9 @@
 A spec is one of:
 
 - a built-in name: ``random`` (uniform actions, seeded per episode), ``scripted`` (the
-  scripted experts, ``portia_envs.experts.ScriptedExpert``) or ``teacher`` (the planning
-  teacher, ``baselines.teacher.make_teacher``; needs the ``baselines`` package);
+  scripted experts, ``portia_envs.experts.ScriptedExpert``), ``planner`` (Detour's planner,
+  ``portia_envs.detour.planner.ImaginingPlanner``) or ``teacher`` (the planning teacher,
+  ``baselines.teacher.make_teacher``; needs the ``baselines`` package);
 - ``module:attribute``, such as ``my_agents.reach:make_agent``;
 - a Python file, ``path/to/agent.py:attribute``, or ``path/to/agent.py`` for its
   ``make_agent``;
@@ -49,6 +50,7 @@ from wrappers.adapters import Agent, as_agent
 CORE_AGENTS: dict[str, str] = {
     "random": "portia_envs.harness.agents:RandomAgent",
     "scripted": "portia_envs.experts:ScriptedExpert",
+    "planner": "portia_envs.detour.planner:ImaginingPlanner",
 }
 # The factory a file spec names when it names none.
 DEFAULT_FILE_ATTRIBUTE = "make_agent"

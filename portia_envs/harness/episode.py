@@ -46,9 +46,6 @@ from wrappers.multi_embodiment import MultiEmbodiment
 from wrappers.shared_layout import SharedLayout
 from wrappers.time_pause import TimePause
 
-# The env every suite task runs in, with the task's body (the reference tables were
-# measured in it too).
-SUITE_ENV_ID = "Portia/Arm-v0"
 # What an agent factory sets to True to act in a body's own spaces: in a suite of several
 # bodies it is built on the task's ``TimePause`` and acts through ``NativeAgent``, while
 # every other agent sees the shared spaces.
@@ -353,13 +350,13 @@ class EpisodeRunner:
 def build_env(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, TimePause]:
     """Return a suite task's env as the run's track has it, and the ``TimePause`` inside it.
 
-    The task's env (``SUITE_ENV_ID`` with the task and its body) is wrapped in ``TimePause``,
+    The task's env (the suite's ``env_id`` with ``env_kwargs``) is wrapped in ``TimePause``,
     on the realtime track in ``LatencyBudget`` around that, and in a suite of several bodies
     behind ``MultiEmbodiment`` with the suite's shared layout, so one agent acts for every
     body.
     """
     suite = get_suite(config.suite)
-    task_env = gymnasium.make(SUITE_ENV_ID, **env_kwargs(config, task_id, split))
+    task_env = gymnasium.make(suite.env_id, **suite.env_kwargs(task_id, split))
     paused = TimePause(task_env)
     env: gymnasium.Env = paused
     if config.track == "realtime":
@@ -388,9 +385,8 @@ def build_task_env(config: RunConfig, task_id: str, split: str) -> TaskEnv:
 
 
 def env_kwargs(config: RunConfig, task_id: str, split: str) -> dict[str, Any]:
-    """Return what ``gymnasium.make(SUITE_ENV_ID, ...)`` is given for a suite task."""
-    body = get_suite(config.suite).task(task_id, split).embodiment
-    return {"suite": config.suite, "split": split, "task": task_id, "body": body}
+    """Return what ``gymnasium.make(suite.env_id, ...)`` is given for a suite task."""
+    return get_suite(config.suite).env_kwargs(task_id, split)
 
 
 def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gymnasium.Env, Agent]:
@@ -415,7 +411,8 @@ def build_env_and_agent(config: RunConfig, task_id: str, split: str) -> tuple[gy
 @functools.cache
 def suite_layout(suite: str) -> SharedLayout:
     """Return the shared layout that fits every body of ``suite`` (one env each, measured)."""
-    envs = [gymnasium.make(SUITE_ENV_ID, body=body) for body in get_suite(suite).bodies]
+    chosen = get_suite(suite)
+    envs = [gymnasium.make(chosen.env_id, body=body) for body in chosen.bodies]
     try:
         return SharedLayout.covering(envs)
     finally:
@@ -434,9 +431,7 @@ def suite_agent_env(suite_name: str) -> gymnasium.Env:
     """
     suite = get_suite(suite_name)
     task = suite.train[0]
-    env = gymnasium.make(
-        SUITE_ENV_ID, suite=suite.name, split="train", task=task.task_id, body=task.embodiment
-    )
+    env = gymnasium.make(suite.env_id, **suite.env_kwargs(task.task_id, "train"))
     return MultiEmbodiment(env, suite_layout(suite.name)) if len(suite.bodies) > 1 else env
 
 

@@ -37,7 +37,7 @@ from portia_envs.results import (
     build_results,
     write_results,
 )
-from portia_envs.suites import SPLITS, Suite, get_suite
+from portia_envs.suites import SPLITS, AnySuite, get_suite
 from portia_envs.suites.reference import load_reference
 
 BACKENDS = ("local", "ray")
@@ -52,7 +52,7 @@ MAX_WORKERS = 1024
 PREFLIGHT_EPISODE = 2**31 - 1
 
 
-def iter_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> Iterator[EpisodeJob]:
+def iter_jobs(suite: AnySuite, episodes: int, seeds: Sequence[int]) -> Iterator[EpisodeJob]:
     """Yield every episode of a run, train tasks first, in suite order, seeds, episodes.
 
     A generator: a run of a million episodes never holds them all.
@@ -64,12 +64,12 @@ def iter_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> Iterator[Epi
                     yield EpisodeJob(spec.task_id, split, spec.family, seed, episode)
 
 
-def count_jobs(suite: Suite, episodes: int, seeds: Sequence[int]) -> int:
+def count_jobs(suite: AnySuite, episodes: int, seeds: Sequence[int]) -> int:
     """Return how many episodes ``iter_jobs`` yields."""
     return len(suite.train + suite.heldout) * len(seeds) * episodes
 
 
-def check_run_size(suite: Suite, episodes: int, seeds: Sequence[int], workers: int) -> None:
+def check_run_size(suite: AnySuite, episodes: int, seeds: Sequence[int], workers: int) -> None:
     """Check a run's size against the bounds above (before anything is written).
 
     Raises:

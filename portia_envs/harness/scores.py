@@ -4,7 +4,8 @@ Each episode's return is normalized with the suite's reference table: 0 is the r
 agent's mean return on that task, 100 the planning teacher's. A failed episode (its agent
 raised, crashed, sent a NaN or misshapen action, or ran past the timeout) fails the task
 and is scored as if every control period it did not play had earned the task's reward
-floor (``ArmTask.reward_floor``, the least any behaviour can earn in a period): its return
+floor (the suite's ``reward_floor``, the least any behaviour can earn in a period; for an
+arm task ``ArmTask.reward_floor``): its return
 is what it earned before failing plus ``floor x (time limit - periods played)``. So an
 agent that fails on purpose never scores better than the same agent holding still from
 then on, or doing anything else honest. Per
@@ -27,10 +28,8 @@ from numpy.typing import NDArray
 
 from portia_envs.errors import RecordsError
 from portia_envs.harness import metrics
-from portia_envs.harness.episode import SUITE_ENV_ID
-from portia_envs.suites import SPLITS, Suite
+from portia_envs.suites import SPLITS, AnySuite
 from portia_envs.suites.reference import ReferenceTable
-from portia_envs.tasks import ARM_TASKS, arm_task_index
 
 BOOTSTRAP_REPS = 2000
 CONFIDENCE = 0.95
@@ -44,28 +43,28 @@ AGGREGATES: dict[str, Callable[[NDArray[np.float64]], float]] = {
 }
 
 
-def scored_return(record: Mapping[str, Any], suite: Suite) -> float:
+def scored_return(record: Mapping[str, Any], suite: AnySuite) -> float:
     """Return the return an episode is scored by: its own, or a failed one's (see the module)."""
     if record["status"] == "ok":
         return float(record["return"])
     family = suite.task(record["task_id"]).family
-    remaining = max(0, episode_limit() - int(record["periods"]))
-    return float(record["return"]) + remaining * ARM_TASKS[arm_task_index(family)].reward_floor()
+    remaining = max(0, episode_limit(suite.env_id) - int(record["periods"]))
+    return float(record["return"]) + remaining * suite.reward_floor(family)
 
 
 @functools.cache
-def episode_limit() -> int:
-    """Return the control periods an episode of a suite task may last (its time limit)."""
-    return int(gymnasium.spec(SUITE_ENV_ID).max_episode_steps)
+def episode_limit(env_id: str) -> int:
+    """Return the control periods an episode in the suite env ``env_id`` may last."""
+    return int(gymnasium.spec(env_id).max_episode_steps)
 
 
-def normalized_score(record: Mapping[str, Any], suite: Suite, table: ReferenceTable) -> float:
+def normalized_score(record: Mapping[str, Any], suite: AnySuite, table: ReferenceTable) -> float:
     """Return an episode's normalized return, of its ``scored_return``."""
     return table.normalized(record["task_id"], scored_return(record, suite))
 
 
 def compute_scores(
-    suite: Suite,
+    suite: AnySuite,
     records: Sequence[Mapping[str, Any]],
     table: ReferenceTable,
     *,
@@ -166,7 +165,7 @@ def latency_compliance(records: Sequence[Mapping[str, Any]], budget_ms: float) -
     return summary
 
 
-def _runs(suite: Suite, records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping]]:
+def _runs(suite: AnySuite, records: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping]]:
     """Return each task's records sorted by (seed, episode), checking the runs align.
 
     Raises:

@@ -3,8 +3,7 @@
 This is the one place where scenes are composed: ``scenes/`` builds the furniture (table,
 arena, lights, cameras), ``embodiments/`` the bodies, and the functions here put them
 together with a task's objects. The names of the bodies at the table come from
-``embodiments.arm_bodies`` (``ARM_BODIES``, ``BODY_FAMILIES``, ``check_body``; importable
-from here too).
+``embodiments.arm_bodies`` (``ARM_BODIES``, ``BODY_FAMILIES``, ``check_body``).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import mujoco
 
 from portia_envs.embodiments.arm import add_arm
 from portia_envs.embodiments.arm4 import ARM4_BODIES, add_arm4
-from portia_envs.embodiments.arm_bodies import ARM_BODIES, BODY_FAMILIES, check_body
+from portia_envs.embodiments.arm_bodies import check_body
 from portia_envs.embodiments.spider import add_spider
 from portia_envs.scenes.arena import new_arena_spec
 from portia_envs.scenes.handover import (
@@ -40,17 +39,6 @@ from portia_envs.scenes.tabletop import (
 )
 from portia_envs.tasks import TASK_CODE_VERSION
 from portia_envs.tasks.objects import BLOCK_HUE, SUPPORT_HUE, hue_rgba
-
-__all__ = [
-    "ARM_BODIES",
-    "BODY_FAMILIES",
-    "arm_fingerprint",
-    "arm_tabletop_spec",
-    "check_body",
-    "fingerprint",
-    "handover_spec",
-    "spider_arena_spec",
-]
 
 
 def arm_tabletop_spec(goal_radius_m: float, body: str = "arm") -> mujoco.MjSpec:

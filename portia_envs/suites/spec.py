@@ -7,18 +7,22 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
+from portia_envs.embodiments.arm_bodies import BODY_FAMILIES, check_body
 from portia_envs.errors import (
     InvalidParameterError,
     UnknownSuiteError,
     UnknownTaskError,
     did_you_mean,
 )
-from portia_envs.sim.compose import BODY_FAMILIES, arm_fingerprint, check_body
+from portia_envs.sim.compose import arm_fingerprint
 from portia_envs.tasks import ARM_TASK_NAMES, ARM_TASKS, arm_task_index
 
 SPLITS = ("train", "heldout")
+# The env every arm suite's tasks run in, with the task's body (the reference tables were
+# measured in it too).
+ARM_ENV_ID = "Portia/Arm-v0"
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,9 @@ class Suite:
         heldout: The tasks to evaluate generalization on.
     """
 
+    # The env its tasks run in; every episode's time limit is this id's.
+    env_id: ClassVar[str] = ARM_ENV_ID
+
     name: str
     description: str
     heldout_axes: tuple[str, ...]
@@ -132,6 +139,23 @@ class Suite:
             + did_you_mean(task_id, known)
         )
 
+    def env_kwargs(self, task_id: str, split: str) -> dict[str, Any]:
+        """Return what ``gymnasium.make(env_id, ...)`` is given for the task of ``split``.
+
+        Raises:
+            UnknownTaskError: If ``split`` has no task ``task_id``.
+        """
+        body = self.task(task_id, split).embodiment
+        return {"suite": self.name, "split": split, "task": task_id, "body": body}
+
+    def reset_options(self, task_id: str) -> dict[str, Any]:
+        """Return the reset options that start task ``task_id`` in its split's env."""
+        return {"task": task_id}
+
+    def reward_floor(self, family: str) -> float:
+        """Return the least reward any behaviour can earn in a control period of ``family``."""
+        return ARM_TASKS[arm_task_index(family)].reward_floor()
+
     @property
     def bodies(self) -> tuple[str, ...]:
         """The bodies its tasks name, in order of first appearance (train, then held out)."""
@@ -145,6 +169,10 @@ class Suite:
         if self.bodies == ("arm",):
             return arm_fingerprint()
         return {body: arm_fingerprint(body=body) for body in self.bodies}
+
+    def environment(self) -> dict[str, str]:
+        """Return a results file's ``environment``: the env id and the arm's fingerprint."""
+        return {self.env_id: arm_fingerprint()}
 
     def content(self, fingerprint: str | dict[str, str]) -> dict[str, Any]:
         """Return the suite's defining content, including the environment ``fingerprint``."""

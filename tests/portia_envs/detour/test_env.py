@@ -233,7 +233,7 @@ def test_out_of_range_continuous_actions_are_clipped():
         ({"gap_width": 3}, InvalidParameterError, re.escape("gap_width must be one of (1, 2)")),
         ({"size": 10}, InvalidParameterError, "size must be odd, 9 to 31"),
         ({"split": "test"}, UnknownSuiteError, "accepted: train, heldout"),
-        ({"suite": "detour-v9"}, UnknownSuiteError, "known: detour-v0"),
+        ({"suite": "detour-v9"}, UnknownSuiteError, "known suites: .*detour-v0"),
         ({"action_type": "analog"}, InvalidParameterError, "accepted: continuous, discrete"),
         ({"render_mode": "ascii"}, InvalidParameterError, "accepted: None, human, rgb_array"),
     ],

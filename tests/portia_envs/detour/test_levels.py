@@ -5,8 +5,9 @@ from portia_envs.detour.config import DIFFICULTIES, GAP, WALL, LevelConfig
 from portia_envs.detour.env import DetourEnv
 from portia_envs.detour.levels import MAX_ATTEMPTS, generate_level, load_level
 from portia_envs.detour.planner import plan_actions, plan_cells
-from portia_envs.detour.suite import DETOUR_SUITES, DETOUR_V0, get_detour_suite
 from portia_envs.errors import UnknownSuiteError
+from portia_envs.suites import SUITES, DetourSuite, get_suite
+from portia_envs.suites.detour import DETOUR_V0
 
 SEEDS = 3_000
 
@@ -99,11 +100,12 @@ def test_levels_are_pure_functions_of_seed_and_config_and_rarely_redrawn():
 
 
 def test_suite_ranges_are_disjoint_and_its_hash_is_pinned():
-    assert get_detour_suite("detour-v0") is DETOUR_V0 and list(DETOUR_SUITES) == ["detour-v0"]
+    assert get_suite("detour-v0") is DETOUR_V0
+    assert [name for name, s in SUITES.items() if isinstance(s, DetourSuite)] == ["detour-v0"]
     (a, n), (b, m) = DETOUR_V0.train_levels, DETOUR_V0.heldout_levels
     assert a + n <= b or b + m <= a
     assert DETOUR_V0.hash == "59348bf86a5b43db"
-    with pytest.raises(UnknownSuiteError, match="known: detour-v0"):
-        get_detour_suite("detour")
+    with pytest.raises(UnknownSuiteError, match="known suites: .*detour-v0"):
+        get_suite("detour")
     with pytest.raises(UnknownSuiteError, match="accepted: train, heldout"):
         DETOUR_V0.levels("test")

@@ -8,9 +8,10 @@ import pytest
 
 import portia_envs  # noqa: F401  (registers the ids)
 from portia_envs.embodiments.arm4 import ARM4_BODIES, ARM4_JOINT_RANGES, ARM4_JOINTS
+from portia_envs.embodiments.arm_bodies import ARM_BODIES
 from portia_envs.envs.arm import ArmEnv
 from portia_envs.errors import InvalidParameterError, UnknownTaskError
-from portia_envs.sim.compose import ARM_BODIES, arm_fingerprint
+from portia_envs.sim.compose import arm_fingerprint
 from portia_envs.tasks.observation import observation_layout
 from tests.portia_envs.checks import assert_rollout_equals_stepping
 from wrappers import FixedLatency, LatencyBudget, TimePause

@@ -111,7 +111,7 @@ def test_scores_are_reproducible_and_do_not_depend_on_record_order():
 
 
 def test_a_failed_episode_earns_the_floor_for_every_period_it_did_not_play():
-    assert episode_limit() == 150
+    assert episode_limit(SMOKE.env_id) == 150
     failed = records({"reach-centre": [None], "push-centre": [-5], "reach-high-left": [-5]})[0]
     assert scored_return(failed, SMOKE) == pytest.approx(-20 + 50 * REACH_FLOOR)
     assert normalized_score(failed, SMOKE, TABLE) == pytest.approx(80 + 50 * REACH_FLOOR)
