@@ -265,7 +265,8 @@ def test_closing_stops_the_threads_and_recreating_works():
         envs = make_vector("Portia/ArmReach-v0", 6, 100, nthread=3)
         envs.reset(seed=0)
         envs.step(np.zeros(envs.action_space.shape))
-        assert threading.active_count() == baseline + 2
+        # The pool starts a thread only when none is idle, so one may serve both tasks.
+        assert baseline < threading.active_count() <= baseline + 2
         envs.close()
         assert threading.active_count() == baseline
 
