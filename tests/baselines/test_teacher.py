@@ -17,7 +17,8 @@ from baselines.teacher import (
     run_episode,
     teacher_config_key,
 )
-from portia_envs.suites import get_suite
+from portia_envs.harness.agents import CORE_AGENTS
+from portia_envs.suites import DetourSuite, get_suite
 from portia_envs.suites.reference import REFERENCE_DIR
 from wrappers.time_pause import TimePause
 
@@ -265,6 +266,9 @@ def test_families_that_grasp_get_the_longer_sighted_config():
 def test_shipped_reference_tables_were_made_with_the_current_teacher_configs(path):
     stored = json.loads(path.read_text())["teacher_config"]
     suite = get_suite(path.stem)
+    if isinstance(suite, DetourSuite):  # its teacher is the planner, which has no settings
+        assert stored == {"detour": {"agent": CORE_AGENTS["planner"]}}
+        return
     pairs = {(task.family, task.embodiment) for task in suite.train + suite.heldout}
     assert set(stored) == {teacher_config_key(family, body) for family, body in pairs}
     for family, body in pairs:
