@@ -289,6 +289,34 @@ def test_portia_bench_scores_the_smoke_student(tmp_path):
     assert len(results["episodes"]) == 3
     assert all(record["status"] == "ok" for record in results["episodes"])
     assert results["agent"]["name"] == "smoke_student"
+    # It beats the random agent on the same episodes (a short form of the slow test
+    # below, on the shipped student): about 88 against -3. Random runs in-process, as
+    # what is compared is its score, not its isolation.
+    random = bench_random(results["run"]["episodes"], results["run"]["seeds"], tmp_path / "random")
+    assert [r["task_id"] for r in random["episodes"]] == [r["task_id"] for r in results["episodes"]]
+    student, chance = (r["scores"]["splits"]["train"]["iqm"]["value"] for r in (results, random))
+    assert student > chance + 50, (student, chance)
+
+
+def bench_random(episodes, seeds, out_dir):
+    """Bench the random agent on smoke-v0's paused track, in the harness's own process."""
+    from portia_envs.harness.agents import resolve_spec
+    from portia_envs.harness.episode import RunConfig
+    from portia_envs.harness.runner import bench
+    from portia_envs.suites import get_suite
+
+    suite = get_suite("smoke-v0")
+    config = RunConfig(
+        suite=suite.name,
+        suite_hash=suite.hash,
+        track="paused",
+        agent=resolve_spec("random"),
+        budget_ms=None,
+        clock=None,
+        timeout_s=600.0,
+        isolation="in-process",
+    )
+    return bench(config, agent_spec="random", episodes=episodes, seeds=seeds, out_dir=out_dir)
 
 
 @pytest.mark.slow  # a training run and two benches: run with -m slow

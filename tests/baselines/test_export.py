@@ -105,7 +105,7 @@ def test_the_dt_export_carries_its_context_as_recurrent_state(models, tmp_path):
     )
 
 
-def bench_once(spec, out_dir):
+def bench_once(spec, out_dir, isolation="process"):
     """Bench ``spec`` on the paused track: one episode per task, seed 0, one worker."""
     config = RunConfig(
         suite=SUITE,
@@ -115,6 +115,7 @@ def bench_once(spec, out_dir):
         budget_ms=None,
         clock=None,
         timeout_s=120.0,
+        isolation=isolation,
     )
     return bench(config, agent_spec=spec, episodes=1, seeds=[0], workers=1, out_dir=out_dir)
 
@@ -140,10 +141,13 @@ def test_benching_the_export_plays_the_same_episodes(models, kind, tmp_path):
     Returns are not bit-identical: onnxruntime's and torch's matrix products round
     differently (about 1e-7), and 150 periods of contact dynamics carry that along: on
     this machine some episodes' returns differ by up to 0.9%, others by 1e-6.
+
+    Both agents act in the harness's worker (isolation ``in-process``): what is compared
+    is their actions, which an agent process would only pass on.
     """
     _, _, out = exported(models, kind, "onnx", tmp_path)
     results = {
-        name: bench_once(spec, tmp_path / name)
+        name: bench_once(spec, tmp_path / name, isolation="in-process")
         for name, spec in (("original", str(models[kind])), ("export", str(out)))
     }
     original, export = episodes(results["original"]), episodes(results["export"])
@@ -207,8 +211,15 @@ def test_exported_policies_act_in_the_action_space(models, tmp_path):
 
 
 def test_a_dt_checkpoint_and_its_recurrent_export_are_scored_end_to_end(models, tmp_path):
+    """The export in an agent process of its own, as a leaderboard's worker runs it.
+
+    The checkpoint acts in the harness's worker: test_dt.py benches a DT checkpoint in an
+    agent process.
+    """
     _, _, out = exported(models, "dt", "onnx", tmp_path)
-    for name, spec in (("checkpoint", str(models["dt"])), ("export", str(out))):
-        results = bench_once(spec, tmp_path / name)
+    runs = (("checkpoint", str(models["dt"]), "in-process"), ("export", str(out), "process"))
+    for name, spec, isolation in runs:
+        results = bench_once(spec, tmp_path / name, isolation)
+        assert results["isolation"] == isolation, name
         assert [e["status"] for e in results["episodes"]] == ["ok"] * 3, name
         assert results["agent"]["name"] == Path(spec).name

@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from portia_envs.suites import get_suite
+
 SCRIPT = Path(__file__).parents[2] / "benchmarks" / "leaderboard_load.py"
 ENTRIES = 30
 UPLOADS = 3
 MISSING = "/no-such-page"
+SMOKE = get_suite("smoke-v0")
 
 
 def load_benchmark():
@@ -33,12 +36,15 @@ def benchmark_module():
 
 @pytest.fixture(scope="module")
 def report(benchmark_module, tmp_path_factory):
-    """The benchmark run small: 30 entries, 4 clients for 1 s, 3 uploads of 0.05 MiB.
+    """The benchmark run small: 30 entries, 4 clients for 1 s, 3 uploads of a few KiB.
 
-    The entries are copies of the uploads' run, so that the harness runs once.
+    The uploads are the smallest the benchmark makes, one realtime episode per task, and
+    the entries are copies of the uploads' run, so that the harness runs once, briefly.
     """
     lb = benchmark_module
-    upload_mb = 0.05
+    tasks = len(SMOKE.train + SMOKE.heldout)
+    upload_mb = tasks * lb.REALTIME_EPISODE_BYTES / 2**20
+    assert lb.upload_run(upload_mb).episodes == 1
     config = lb.Config(
         entries=ENTRIES,
         clients=4,
