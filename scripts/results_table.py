@@ -12,7 +12,8 @@ For each suite (``arm-reach-v0`` and ``arm-gen-v0`` by default) the script
 4. on the first suite, trains BC students of several widths and scores each in real time
    (how small can the student be?);
 
-then writes the tables to ``--doc`` (Markdown) with two plots beside it. Every stage writes
+then writes the tables to ``--doc`` (Markdown) with two plots beside it, and the headline
+suite's table (``arm-gen-v0``) into the README's Results section. Every stage writes
 its output under ``--out`` and is skipped when that output is already there, so an
 interrupted run goes on where it stopped; delete a stage's file to redo it.
 
@@ -42,6 +43,9 @@ from portia_envs.harness.runner import bench
 from portia_envs.suites import get_suite
 
 SUITES = ("arm-reach-v0", "arm-gen-v0")
+# The suite whose table the README shows, in its section of this title.
+HEADLINE_SUITE = "arm-gen-v0"
+README_SECTION = "## Results"
 # Teacher episodes per suite: a third of its train tasks' count would be too few to learn.
 DEMOS = {"arm-reach-v0": 60, "arm-gen-v0": 50}
 # Scored episodes per task and agent, per suite (the grasping teacher takes ~90 s each).
@@ -435,6 +439,25 @@ def document(
     return "\n".join(parts) + "\n"
 
 
+def with_headline_table(readme: str, table: str) -> str:
+    """Return ``readme`` with the first table of its Results section replaced by ``table``.
+
+    Raises:
+        ValueError: If the README has no Results section, or no table in it.
+    """
+    head, found, rest = readme.partition(f"\n{README_SECTION}\n")
+    lines = rest.split("\n")
+    rows = [index for index, line in enumerate(lines) if line.startswith("|")]
+    if not found or not rows:
+        raise ValueError(f"the README has no table under {README_SECTION!r} to replace")
+    first = rows[0]
+    last = first
+    while last + 1 < len(lines) and lines[last + 1].startswith("|"):
+        last += 1
+    lines[first : last + 1] = table.rstrip("\n").split("\n")
+    return head + found + "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run every stage not yet done and write the page."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -445,6 +468,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, help="Scored episodes per task (all suites).")
     parser.add_argument("--demos", type=int, help="Teacher episodes per suite (all suites).")
     parser.add_argument("--widths", type=int, nargs="*", default=list(SWEEP_WIDTHS))
+    parser.add_argument(
+        "--readme", type=Path, default=Path("README.md"), help="Whose Results table to write."
+    )
     args = parser.parse_args(argv)
     for suite in args.suites:
         get_suite(suite)  # an unknown name fails here, before any work
@@ -461,6 +487,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     datasets = {suite: describe_dataset(stages.dataset(suite)) for suite in args.suites}
     args.doc.write_text(document(tables, sweep, recorded, args.doc, args.workers, datasets))
     print(f"wrote {args.doc}")
+    if HEADLINE_SUITE in tables and args.readme.is_file():
+        readme = args.readme.read_text()
+        args.readme.write_text(with_headline_table(readme, scores_table(tables[HEADLINE_SUITE])))
+        print(f"wrote the {HEADLINE_SUITE} table into {args.readme}")
 
 
 if __name__ == "__main__":

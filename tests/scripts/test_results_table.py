@@ -89,3 +89,16 @@ def test_the_dataset_sentence_counts_episodes_steps_success_and_thinking(table, 
     assert sentence.startswith("Demonstrations: 4 scripted episodes of the train tasks, ")
     assert f" {dataset.total_steps:,} steps, " in sentence
     assert sentence.endswith("0.000 s thinking and 0 imagined periods per decision.")
+
+
+def test_the_headline_table_replaces_the_readmes_results_table_and_nothing_else(table):
+    readme = (
+        "# Portia\n\nintro | not a table row\n\n## Results\n\nOn arm-gen-v0:\n\n"
+        "| agent | score |\n|---|---|\n| old | 1 |\n\n![plot](p.png)\n\n## Next\n\n| a |\n"
+    )
+    new = "| agent | score |\n|---|---|\n| teacher | 99 |\n| student | 60 |\n"
+    written = table.with_headline_table(readme, new)
+    assert written == readme.replace("| old | 1 |", "| teacher | 99 |\n| student | 60 |")
+    assert table.with_headline_table(written, new) == written
+    with pytest.raises(ValueError, match="no table under '## Results'"):
+        table.with_headline_table("# Portia\n\n## Results\n\nno table yet\n", new)
