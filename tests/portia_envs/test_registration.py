@@ -53,12 +53,10 @@ def test_make_vec_steps_every_id(env_id, mode):
 
 
 def test_import_is_light_and_compiles_nothing():
+    # Without numba imported nothing can have been compiled.
     code = (
-        "import sys, time; t = time.perf_counter(); import portia_envs; "
-        "print(time.perf_counter() - t); "
-        "print(sorted(m for m in ('torch', 'mujoco', 'flask', 'fastapi') if m in sys.modules))"
+        "import sys; import portia_envs; "
+        "print(sorted(m for m in ('torch', 'mujoco', 'numba', 'fastapi') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    seconds, heavy = out.stdout.splitlines()
-    assert heavy == "[]"
-    assert float(seconds) > 0
+    assert out.stdout.strip() == "[]"
