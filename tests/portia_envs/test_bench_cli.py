@@ -133,7 +133,8 @@ def test_an_agent_that_cannot_act_exits_4_before_anything_is_written(tmp_path):
 
 
 def test_failed_episodes_are_listed_and_exit_5_unless_allowed(tmp_path):
-    result = runner.invoke(app, bench_args(tmp_path / "a", fake("Raising"), "--episodes", "2"))
+    # One episode per task: reach-high-left's fails (the fake agent's even agent seed).
+    result = runner.invoke(app, bench_args(tmp_path / "a", fake("Raising"), "--episodes", "1"))
     assert result.exit_code == 5, result.output
     assert (
         "FAILED:" in result.output and "RuntimeError: the agent broke on purpose" in result.output
@@ -141,7 +142,7 @@ def test_failed_episodes_are_listed_and_exit_5_unless_allowed(tmp_path):
     assert "--allow-failures" in result.output
     assert (tmp_path / "a" / "results.json").exists()
     allowed = runner.invoke(
-        app, bench_args(tmp_path / "b", fake("Raising"), "--episodes", "2", "--allow-failures")
+        app, bench_args(tmp_path / "b", fake("Raising"), "--episodes", "1", "--allow-failures")
     )
     assert allowed.exit_code == 0, allowed.output
     assert "FAILED:" in allowed.output

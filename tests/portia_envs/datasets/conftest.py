@@ -1,4 +1,4 @@
-"""Datasets collected once per session for the dataset tests (the teacher's takes ~15 s)."""
+"""Datasets collected once per session for the dataset tests."""
 
 import pytest
 
@@ -21,8 +21,12 @@ def scripted(scripted_dir):
 
 
 @pytest.fixture(scope="session")
-def teacher(tmp_path_factory):
-    """The planning teacher, 1 episode: smoke-v0's first train task (reach-centre)."""
-    out = tmp_path_factory.mktemp("teacher") / "data"
-    collect("teacher", "smoke-v0", "train", 1, out)
+def thinker(tmp_path_factory):
+    """The scripted expert imagining 4 random plans of 5 periods per decision, 1 episode:
+    smoke-v0's first train task (reach-centre). Any planner's thinking is recorded alike;
+    this one's costs a known number of periods, and far less time than the teacher's."""
+    from tests.portia_envs.harness.harness_runs import fake
+
+    out = tmp_path_factory.mktemp("thinker") / "data"
+    collect(fake("ImaginingExpert"), "smoke-v0", "train", 1, out)
     return load_dataset(out)

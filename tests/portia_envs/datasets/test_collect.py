@@ -23,6 +23,7 @@ from tests.portia_envs.datasets.conftest import SCRIPTED_EPISODES
 
 SMOKE = get_suite("smoke-v0")
 RAISING = f"{Path(__file__).parents[1] / 'harness' / 'fake_agents.py'}:Raising"
+IMAGINING = f"{Path(__file__).parents[1] / 'harness' / 'fake_agents.py'}:ImaginingExpert"
 
 
 def episodes_of(dataset):
@@ -135,19 +136,17 @@ def test_episodes_are_those_the_harness_plays(scripted):
         )
 
 
-def test_the_teacher_records_what_its_thinking_cost(teacher):
-    assert teacher.spec.dataset_id == "portia/smoke-v0-train/teacher-v0"
-    (episode,) = teacher.iterate_episodes()
-    (meta,) = teacher.storage.get_episode_metadata([0])
+def test_what_an_agent_s_thinking_cost_is_recorded(thinker):
+    assert thinker.spec.dataset_id == "portia/smoke-v0-train/imaginingexpert-v0"
+    (episode,) = thinker.iterate_episodes()
+    (meta,) = thinker.storage.get_episode_metadata([0])
     assert meta["task_id"] == "reach-centre"
     think_steps, think_s = episode.infos["think_steps"], episode.infos["think_s"]
     assert think_steps[0] == 0 and think_s[0] == 0.0  # the reset: nothing imagined yet
-    assert (think_steps[1:] > 0).all() and (think_s[1:] > 0).all()
-    assert meta["think_steps"] == think_steps.sum() > 0
+    assert (think_steps[1:] == 20).all() and (think_s[1:] > 0).all()  # 4 plans of 5 periods
+    assert meta["think_steps"] == think_steps.sum() == 20 * len(episode)
     assert meta["think_s"] == pytest.approx(think_s.sum(), rel=1e-9)
-    assert (
-        teacher.storage.metadata["portia"]["agent"]["resolved"] == "baselines.teacher:make_teacher"
-    )
+    assert thinker.storage.metadata["portia"]["agent"]["resolved"] == IMAGINING
 
 
 def test_collect_restores_minari_s_datasets_path(tmp_path, monkeypatch):

@@ -22,8 +22,8 @@ def test_stored_actions_replay_to_the_stored_observations_and_rewards(scripted):
     assert_replays_exactly(scripted)
 
 
-def test_the_teacher_s_thinking_leaves_no_trace_in_the_replay(teacher):
-    assert_replays_exactly(teacher)
+def test_thinking_leaves_no_trace_in_the_replay(thinker):
+    assert_replays_exactly(thinker)
 
 
 def test_minari_s_recovered_env_replays_from_the_stored_seed_and_options(scripted):

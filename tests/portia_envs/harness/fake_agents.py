@@ -165,7 +165,7 @@ class RunnerPatch(_Holding):
 
 
 class ClockPatch(_Holding):
-    """Takes 30 ms per decision, and patches the wall clock to say it took 1 ms."""
+    """Takes 10 ms per decision, and patches the wall clock to say it took 1 ms."""
 
     def __init__(self, env):
         from wrappers import clocks
@@ -174,7 +174,7 @@ class ClockPatch(_Holding):
         super().__init__(env)
 
     def act(self, observation):
-        time.sleep(0.03)
+        time.sleep(0.01)
         return self.hold
 
 
@@ -203,6 +203,25 @@ class ImaginingHold(_Holding):
         future = self.env.imagine(np.broadcast_to(self.hold, (4, 5, *self.hold.shape)))
         assert future["reward"].shape == (4, 5)
         return self.hold
+
+
+class ImaginingExpert(ScriptedExpert):
+    """The scripted expert, imagining 4 random plans of 5 periods at every decision: a
+    planner's thinking at a known, small cost, in episodes that move (a leak of the
+    imagined futures into the scored state would show)."""
+
+    def __init__(self, env):
+        super().__init__(env)
+        self.env = env
+        self.rng = np.random.default_rng(0)
+
+    def reset(self):
+        self.rng = np.random.default_rng(0)
+
+    def act(self, observation):
+        plans = self.rng.uniform(-1, 1, (4, 5, *self.env.action_space.shape))
+        assert self.env.imagine(plans.astype(np.float32))["reward"].shape == (4, 5)
+        return super().act(observation)
 
 
 class Broken:

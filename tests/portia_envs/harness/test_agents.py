@@ -113,6 +113,7 @@ def test_a_stable_baselines3_model_is_scored_through_its_predict(env, tmp_path):
     observation, _ = env.reset(seed=0)
     agent.reset()
     assert env.action_space.contains(agent.act(observation))
-    results = run(tmp_path, fake("make_sb3"), episodes=1)
+    # In the worker: torch is imported once there, not in a preflight and an agent process.
+    results = run(tmp_path, fake("make_sb3"), episodes=1, isolation="in-process")
     assert all(r["status"] == "ok" for r in results["episodes"])
     assert results["agent"]["name"] == "make_sb3"

@@ -5,9 +5,15 @@ import pytest
 
 from portia_envs.errors import AgentPreflightError
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner
-from portia_envs.harness.runner import PREFLIGHT_EPISODE
+from portia_envs.harness.runner import PREFLIGHT_EPISODE, iter_jobs
 from portia_envs.results import validate_results
+from portia_envs.suites import get_suite
 from tests.portia_envs.harness.harness_runs import config, fake, run
+
+# The episodes of a run of smoke-v0, 1 episode, seed 0 (hold_still's), in suite order.
+SMOKE_JOBS = list(iter_jobs(get_suite("smoke-v0"), 1, [0]))
+# The episode of push-centre that every run of these tests plays (seed 0, episode 0).
+PUSH = EpisodeJob("push-centre", "train", "push", 0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +22,19 @@ def hold_still(tmp_path_factory):
     return run(tmp_path_factory.mktemp("hold"), fake("make_hold_still"), episodes=1)
 
 
-def returns(results):
-    return [(r["task_id"], r["return"]) for r in results["episodes"]]
+def _play(agent, *jobs, **options):
+    """The records of ``jobs`` played in turn by one ``EpisodeRunner``, as a run's workers
+    play them (the agent in its own process unless ``options`` say otherwise)."""
+    runner = EpisodeRunner(config(agent, **options))
+    try:
+        return [runner.run(job) for job in jobs]
+    finally:
+        runner.close()
+
+
+def outcomes(records):
+    """What a run's scores are computed from, per episode."""
+    return [(r["task_id"], r["status"], r["return"], r["success"]) for r in records]
 
 
 def iqm(results, split):
@@ -31,13 +48,12 @@ def test_the_honest_baseline_completes_and_is_isolated(hold_still):
 
 
 @pytest.mark.parametrize("cheat", ["SetStateCheat", "RunnerPatch"])
-def test_cheats_through_the_env_or_the_harness_score_exactly_as_holding_still(
-    tmp_path, hold_still, cheat
-):
-    results = run(tmp_path, fake(cheat), episodes=1)
-    assert returns(results) == returns(hold_still)
-    assert [r["success"] for r in results["episodes"]] == [False, False, False]
-    assert results["scores"]["splits"] == hold_still["scores"]["splits"]
+def test_cheats_through_the_env_or_the_harness_score_exactly_as_holding_still(hold_still, cheat):
+    # The episodes of hold_still's run, played as its worker did: the same records, so the
+    # same scores (which are computed from the records alone).
+    records = _play(fake(cheat), *SMOKE_JOBS)
+    assert outcomes(records) == outcomes(hold_still["episodes"])
+    assert [r["success"] for r in records] == [False, False, False]
 
 
 def test_in_process_the_set_state_cheat_works_so_that_mode_says_so(tmp_path, hold_still):
@@ -49,30 +65,30 @@ def test_in_process_the_set_state_cheat_works_so_that_mode_says_so(tmp_path, hol
 
 def test_a_patched_clock_in_the_agent_does_not_change_the_measured_latency():
     runner = EpisodeRunner(
-        config(fake("ClockPatch"), track="realtime", budget_ms=20.0, clock="wall")
+        config(fake("ClockPatch"), track="realtime", budget_ms=5.0, clock="wall")
     )
     try:
         record = runner.run(EpisodeJob("reach-centre", "train", "reach", 0, 0))
     finally:
         runner.close()
     assert record["status"] == "ok", record["error"]
-    assert min(record["latencies_ms"]) >= 30.0  # the agent sleeps 30 ms per decision
+    assert min(record["latencies_ms"]) >= 10.0  # the agent sleeps 10 ms per decision
     assert record["overran"] == record["length"]
 
 
-def test_planning_on_the_agents_own_copy_is_planning_on_the_wrong_world(tmp_path, hold_still):
-    results = run(tmp_path, fake("HiddenRollout"), episodes=1)
-    assert all(r["status"] == "ok" and r["think_steps"] == 0 for r in results["episodes"])
-    for split in ("train", "heldout"):
-        assert iqm(results, split) <= iqm(hold_still, split)
+def test_planning_on_the_agents_own_copy_is_planning_on_the_wrong_world(hold_still):
+    # push-centre, where planning on the scored world (in-process) does beat holding still.
+    (record,) = _play(fake("HiddenRollout"), PUSH)
+    assert record["status"] == "ok" and record["think_steps"] == 0, record["error"]
+    (honest,) = [r for r in hold_still["episodes"] if r["task_id"] == PUSH.task_id]
+    assert record["return"] <= honest["return"]
 
 
-def test_imagining_through_the_protocol_is_served_from_the_scored_state_and_counted(tmp_path):
-    results = run(tmp_path, fake("ImaginingHold"), episodes=1)
-    for record in results["episodes"]:
-        assert record["status"] == "ok", record["error"]
-        # 4 plans of 5 periods per decision, every one counted.
-        assert record["think_steps"] == 20 * record["length"]
+def test_imagining_through_the_protocol_is_served_from_the_scored_state_and_counted():
+    (record,) = _play(fake("ImaginingHold"), PUSH)
+    assert record["status"] == "ok", record["error"]
+    # 4 plans of 5 periods per decision, every one counted.
+    assert record["think_steps"] == 20 * record["length"]
 
 
 def test_failing_on_purpose_mid_episode_never_beats_holding_still(tmp_path, hold_still):
@@ -146,7 +162,7 @@ def test_the_teacher_plays_the_same_episodes_through_the_protocol(tmp_path):
 
 
 def test_the_agent_runs_under_its_command_prefix(tmp_path, hold_still):
-    prefixed = run(tmp_path / "env", fake("make_hold_still"), episodes=1, agent_prefix=("env",))
-    assert returns(prefixed) == returns(hold_still)
+    prefixed = _play(fake("make_hold_still"), *SMOKE_JOBS, agent_prefix=("env",))
+    assert outcomes(prefixed) == outcomes(hold_still["episodes"])
     with pytest.raises(AgentPreflightError):
         run(tmp_path / "false", fake("make_hold_still"), episodes=1, agent_prefix=("false",))

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +21,21 @@ TASK_IDS = [t.task_id for t in SMOKE.train + SMOKE.heldout]
 PORTIA = [sys.executable, "-c", "from portia_envs.cli import app; app()"]
 
 
+@pytest.fixture(scope="module")
+def one_worker(tmp_path_factory):
+    """smoke_results' run again on 1 worker: its directory and results. Tests that change
+    its records work on a copy (``copy_run``)."""
+    out = tmp_path_factory.mktemp("one-worker")
+    return out, run(out, episodes=2, workers=1)
+
+
+def copy_run(one_worker, directory):
+    """Copy the records of ``one_worker``'s run (2 episodes, seed 0) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copy(one_worker[0] / RECORDS_NAME, directory / RECORDS_NAME)
+    return directory / RECORDS_NAME
+
+
 def test_a_run_covers_every_task_seed_and_episode_in_suite_order(smoke_results):
     keys = [(r["task_id"], r["seed"], r["episode"]) for r in smoke_results["episodes"]]
     assert keys == [(t, 0, e) for t in TASK_IDS for e in range(2)]
@@ -38,14 +54,14 @@ def test_episodes_have_distinct_reset_seeds_and_real_lengths(smoke_results):
         assert record["think_steps"] == 0
 
 
-def test_the_same_run_twice_gives_the_same_results_whatever_the_workers(tmp_path, smoke_results):
-    again = run(tmp_path, episodes=2, workers=1)
+def test_the_same_run_twice_gives_the_same_results_whatever_the_workers(one_worker, smoke_results):
+    _, again = one_worker
     assert comparable(again) == comparable(smoke_results)
     assert again["created"] and again["hardware"]["cores"] >= 1
 
 
 def test_more_seeds_are_more_runs(tmp_path):
-    results = run(tmp_path, episodes=1, seeds=(3, 4))
+    results = run(tmp_path, episodes=1, seeds=(3, 4), isolation="in-process")
     assert {(r["seed"], r["episode"]) for r in results["episodes"]} == {(3, 0), (4, 0)}
     assert results["scores"]["tasks"]["push-centre"]["episodes"] == 2
 
@@ -56,7 +72,7 @@ def _bad(record):
 
 
 def test_an_agent_that_raises_fails_its_episodes_not_the_run(tmp_path):
-    results = run(tmp_path, fake("Raising"), episodes=3)
+    results = run(tmp_path, fake("Raising"), episodes=1)  # reach-high-left's is bad
     by_status = {}
     for record in results["episodes"]:
         expected = "error" if _bad(record) else "ok"
@@ -72,10 +88,11 @@ def test_an_agent_that_raises_fails_its_episodes_not_the_run(tmp_path):
 
 
 def test_a_hanging_agent_times_out_and_a_crashing_one_is_recorded(tmp_path):
-    hanging = run(tmp_path / "hang", fake("Hanging"), episodes=2, timeout_s=3.0)
-    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=2)
+    # One episode per task: reach-high-left's is bad, the train tasks' good.
+    hanging = run(tmp_path / "hang", fake("Hanging"), episodes=1, timeout_s=3.0)
+    crashing = run(tmp_path / "crash", fake("Crashing"), episodes=1)
     crashed_in_worker = run(
-        tmp_path / "in-worker", fake("Crashing"), episodes=2, isolation="in-process"
+        tmp_path / "in-worker", fake("Crashing"), episodes=1, isolation="in-process"
     )
     for results, status, message in (
         (hanging, "timeout", "the agent did not answer before the deadline"),
@@ -101,55 +118,61 @@ def test_realtime_track_records_latency_and_elapsed_periods(tmp_path):
     assert latency["compliance"] == 0.0 and latency["p95_ms"] == 50.0
     assert latency["decisions"] == sum(r["length"] for r in results["episodes"])
     within = run(
-        tmp_path / "within", track="realtime", budget_ms=60.0, clock="fixed:50", episodes=1
+        tmp_path / "within",
+        track="realtime",
+        budget_ms=60.0,
+        clock="fixed:50",
+        episodes=1,
+        isolation="in-process",  # a fixed clock: the same latencies wherever the agent is
     )
     assert within["scores"]["latency"]["compliance"] == 1.0
 
 
-def test_a_directory_holding_a_run_is_never_overwritten(tmp_path, smoke_results):
-    run(tmp_path, episodes=1)
-    before = (tmp_path / RECORDS_NAME).read_bytes()
+def test_a_directory_holding_a_run_is_never_overwritten(tmp_path, one_worker):
+    path = copy_run(one_worker, tmp_path)
+    before = path.read_bytes()
     with pytest.raises(RecordsError, match="already holds the records of a run.*--resume"):
-        run(tmp_path, episodes=1)
-    assert (tmp_path / RECORDS_NAME).read_bytes() == before
+        run(tmp_path, episodes=2)
+    assert path.read_bytes() == before
 
 
-def test_resuming_with_other_options_is_refused(tmp_path):
-    run(tmp_path, episodes=1)
-    with pytest.raises(RecordsError, match="another run.*episodes: stored 1, asked 2"):
-        run(tmp_path, episodes=2, resume=True)
+def test_resuming_with_other_options_is_refused(tmp_path, one_worker):
+    path = copy_run(one_worker, tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(RecordsError, match="another run.*episodes: stored 2, asked 1"):
+        run(tmp_path, episodes=1, resume=True)
     with pytest.raises(RecordsError, match="agent: stored"):
-        run(tmp_path, fake("Slow"), episodes=1, resume=True)
+        run(tmp_path, fake("Slow"), episodes=2, resume=True)
+    assert path.read_bytes() == before
     with pytest.raises(RecordsError, match="nothing to resume"):
         run(tmp_path / "empty", episodes=1, resume=True)
 
 
-def test_resuming_a_changed_suite_names_the_hash_first(tmp_path):
-    run(tmp_path, episodes=1)
-    path = tmp_path / RECORDS_NAME
+def test_resuming_a_changed_suite_names_the_hash_first(tmp_path, one_worker):
+    path = copy_run(one_worker, tmp_path)
     lines = path.read_text().splitlines()
     header = json.loads(lines[0])
     header["portia_run"]["suite_hash"] = "0123456789abcdef"
     path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
     with pytest.raises(RecordsError, match=r"another run \(suite_hash: stored '0123456789abcdef'"):
-        run(tmp_path, episodes=1, resume=True)
+        run(tmp_path, episodes=2, resume=True)
 
 
-def test_a_corrupt_record_stops_the_resume_and_leaves_the_file_alone(tmp_path):
-    run(tmp_path, episodes=1)
-    path = tmp_path / RECORDS_NAME
+def test_a_corrupt_record_stops_the_resume_and_leaves_the_file_alone(tmp_path, one_worker):
+    path = copy_run(one_worker, tmp_path)
     lines = path.read_text().splitlines(keepends=True)
     lines[2] = '{"task_id": "reach-centre", "seed": 0,\n'
     path.write_text("".join(lines))
     before = path.read_bytes()
     with pytest.raises(RecordsError, match=r"line 3 is not valid JSON"):
-        run(tmp_path, episodes=1, resume=True)
+        run(tmp_path, episodes=2, resume=True)
     assert path.read_bytes() == before
 
 
-def test_a_cut_off_last_line_is_dropped_and_its_episode_run_again(tmp_path, smoke_results):
-    run(tmp_path, episodes=2)
-    path = tmp_path / RECORDS_NAME
+def test_a_cut_off_last_line_is_dropped_and_its_episode_run_again(
+    tmp_path, one_worker, smoke_results
+):
+    path = copy_run(one_worker, tmp_path)
     text = path.read_text()
     path.write_text(text[: len(text) - 40])  # a kill in the middle of the last write
     resumed = run(tmp_path, episodes=2, resume=True)
@@ -206,7 +229,8 @@ def test_a_killed_run_resumes_to_the_results_of_an_uninterrupted_one(tmp_path):
 
 
 def test_ctrl_c_stops_the_run_and_says_how_to_resume(tmp_path):
-    process = _start_bench(tmp_path)
+    # The agent in the worker: no agent process to start (the run is stopped in any case).
+    process = _start_bench(tmp_path, "--episodes", "3", "--isolation", "in-process")
     _wait_for_records(tmp_path / RECORDS_NAME, 1, process)
     os.kill(process.pid, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
