@@ -15,10 +15,9 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-from portia_envs.envs.core import EnvCore, EpisodePickle
+from portia_envs.envs.core import EnvCore, EpisodePickle, HoldsCore
 from portia_envs.errors import InvalidActionError, InvalidParameterError, InvalidStateError
 from portia_envs.rendering import RENDER_MODES
-from portia_envs.sim import Simulation
 from portia_envs.sim.controls import clip_to_controls
 
 # No task parameter comes near this: a task value beyond it is from another vector, or corrupt.
@@ -53,7 +52,7 @@ class TaskScores(Protocol):
     def _asdict(self) -> dict[str, NDArray]: ...
 
 
-class PortiaEnv(gymnasium.Env, EpisodePickle):
+class PortiaEnv(HoldsCore, gymnasium.Env, EpisodePickle):
     """Shared machinery of Portia envs; subclasses compose a body, a scene and a task.
 
     Subclasses make their ``EnvCore`` from the composed scene (``sim.compose``) and pass it
@@ -87,24 +86,9 @@ class PortiaEnv(gymnasium.Env, EpisodePickle):
         self._started = False
 
     @property
-    def sim(self) -> Simulation:
-        """The simulation: the compiled model and its data, stepped in control periods."""
-        return self.core.sim
-
-    @property
-    def render_mode(self) -> str | None:
-        """None, ``"human"`` (a window) or ``"rgb_array"``, as made."""
-        return self.core.render_mode
-
-    @property
     def instruction(self) -> str:
         """The current episode's one-line instruction."""
         return self._instruction
-
-    @property
-    def dt(self) -> float:
-        """The control period in seconds: simulated time between two observations."""
-        return self.sim.dt
 
     def controls(self, actions: Any, leading: tuple[int, ...] = ()) -> NDArray[np.float64]:
         """Check actions and map them to MuJoCo controls (clipping to ``[-1, 1]`` first).
@@ -351,14 +335,6 @@ class PortiaEnv(gymnasium.Env, EpisodePickle):
             vars(self).clear()
             vars(self).update(attributes)
             raise
-
-    def render(self) -> NDArray[np.uint8] | None:
-        """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        return self.core.render(self.metadata["render_fps"])
-
-    def close(self) -> None:
-        """Release the renderer, its window and the rollout threads."""
-        self.core.close()
 
     @property
     def _episode_running(self) -> bool:

@@ -114,9 +114,9 @@ class EnvCore:
             fps: The most frames a second the window shows.
         """
         if self.render_mode is None:
-            # Attributed to the env's render(), which called this.
+            # Attributed to the line that called the env's render() (HoldsCore.render).
             gymnasium.logger.warn(
-                "render() called with render_mode=None; nothing to render", stacklevel=2
+                "render() called with render_mode=None; nothing to render", stacklevel=3
             )
             return None
         if self._scene is None:
@@ -188,3 +188,38 @@ def check_view(camera: str, cameras: tuple[str, ...], width: int, height: int) -
             f"frame size {width}x{height} is not accepted: width must be 1..{max_width} "
             f"and height 1..{max_height} pixels"
         )
+
+
+class HoldsCore:
+    """What an env reads and does through its ``EnvCore``, whichever its API.
+
+    Mixed in first, before ``gymnasium.Env`` or PettingZoo's ``ParallelEnv``, whose own
+    ``render_mode``, ``render`` and ``close`` it replaces. The env sets ``core`` and has
+    ``metadata["render_fps"]``.
+    """
+
+    core: EnvCore
+    metadata: dict[str, Any]
+
+    @property
+    def sim(self) -> Simulation:
+        """The simulation: the compiled model and its data, stepped in control periods."""
+        return self.core.sim
+
+    @property
+    def render_mode(self) -> str | None:
+        """None, ``"human"`` (a window) or ``"rgb_array"``, as made."""
+        return self.core.render_mode
+
+    @property
+    def dt(self) -> float:
+        """The control period in seconds: simulated time between two observations."""
+        return self.sim.dt
+
+    def render(self) -> NDArray[np.uint8] | None:
+        """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
+        return self.core.render(self.metadata["render_fps"])
+
+    def close(self) -> None:
+        """Release the renderer, its window and the rollout threads."""
+        self.core.close()

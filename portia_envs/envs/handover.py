@@ -33,7 +33,7 @@ from portia_envs.embodiments.arm import (
     HOME_ARM_QPOS,
     action_to_ctrl_map,
 )
-from portia_envs.envs.core import EnvCore, EpisodePickle
+from portia_envs.envs.core import EnvCore, EpisodePickle, HoldsCore
 from portia_envs.errors import (
     InvalidActionError,
     InvalidParameterError,
@@ -47,7 +47,6 @@ from portia_envs.scenes.handover import (
     HANDOVER_CAMERAS,
     TAKER_PREFIX,
 )
-from portia_envs.sim import Simulation
 from portia_envs.sim.compose import handover_spec
 from portia_envs.sim.controls import clip_to_controls
 from portia_envs.tasks.handover import (
@@ -82,7 +81,7 @@ _GRIP = HANDOVER_PARTS["grip_pos"]
 _FINGERS = HANDOVER_PARTS["finger_pos"]
 
 
-class HandoverEnv(ParallelEnv, EpisodePickle):
+class HandoverEnv(HoldsCore, ParallelEnv, EpisodePickle):
     """Two six-joint arms face each other across a long table; one hands a block to the other.
 
     The giver stands at the world origin facing +x, the taker 1.1 m away facing -x
@@ -225,21 +224,6 @@ class HandoverEnv(ParallelEnv, EpisodePickle):
         self._goal = np.zeros(3)
         self._steps = 0
         self._instruction = ""
-
-    @property
-    def sim(self) -> Simulation:
-        """The simulation: the compiled model and its data, stepped in control periods."""
-        return self.core.sim
-
-    @property
-    def render_mode(self) -> str | None:
-        """None, ``"human"`` (a window) or ``"rgb_array"``, as made."""
-        return self.core.render_mode
-
-    @property
-    def dt(self) -> float:
-        """The control period in seconds: simulated time between two observations."""
-        return self.sim.dt
 
     @property
     def np_random(self) -> np.random.Generator:
@@ -449,14 +433,6 @@ class HandoverEnv(ParallelEnv, EpisodePickle):
                 f"from 0 to max_cycles ({self.max_cycles}). Pass a vector from get_state() of "
                 f"this env"
             )
-
-    def render(self) -> NDArray[np.uint8] | None:
-        """Return an RGB frame for ``"rgb_array"``; draw the window for ``"human"``."""
-        return self.core.render(self.metadata["render_fps"])
-
-    def close(self) -> None:
-        """Release the renderer, its window and the rollout threads."""
-        self.core.close()
 
     @property
     def _episode_running(self) -> bool:

@@ -17,11 +17,8 @@ from typing import Any, ClassVar
 from portia_envs.detour.config import LevelConfig
 from portia_envs.errors import (
     InvalidParameterError,
-    UnknownSuiteError,
-    UnknownTaskError,
-    did_you_mean,
 )
-from portia_envs.suites.spec import SPLITS
+from portia_envs.suites.spec import SplitTasks
 
 # Bumped whenever level generation or the world's rules change: it goes into the hash.
 DETOUR_CODE_VERSION = 1
@@ -53,7 +50,7 @@ class DetourTask:
 
 
 @dataclass(frozen=True)
-class DetourSuite:
+class DetourSuite(SplitTasks[DetourTask]):
     """A frozen list of train and held-out Detour levels, one task per split.
 
     Args:
@@ -111,37 +108,6 @@ class DetourSuite:
             UnknownSuiteError: For a split other than ``"train"`` and ``"heldout"``.
         """
         return self.tasks(split)[0].levels
-
-    def tasks(self, split: str) -> tuple[DetourTask, ...]:
-        """Return the tasks of ``split`` (``"train"`` or ``"heldout"``).
-
-        Raises:
-            UnknownSuiteError: For any other split.
-        """
-        if split == "train":
-            return self.train
-        if split == "heldout":
-            return self.heldout
-        raise UnknownSuiteError(
-            f"unknown split {split!r}; accepted: {', '.join(SPLITS)}" + did_you_mean(split, SPLITS)
-        )
-
-    def task(self, task_id: str, split: str | None = None) -> DetourTask:
-        """Return the task ``task_id``, searched in ``split`` (or in both splits).
-
-        Raises:
-            UnknownTaskError: If the (split of the) suite has no such task.
-        """
-        candidates = self.tasks(split) if split is not None else self.train + self.heldout
-        for task in candidates:
-            if task.task_id == task_id:
-                return task
-        known = [task.task_id for task in candidates]
-        where = f"the {split} split of {self.name}" if split else self.name
-        raise UnknownTaskError(
-            f"unknown task {task_id!r} in {where}; known: {', '.join(known)}"
-            + did_you_mean(task_id, known)
-        )
 
     def env_kwargs(self, task_id: str, split: str) -> dict[str, Any]:
         """Return what ``gymnasium.make(env_id, ...)`` is given for the task of ``split``.

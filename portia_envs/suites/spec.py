@@ -7,7 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from portia_envs.embodiments.arm_bodies import BODY_FAMILIES, check_body
 from portia_envs.errors import (
@@ -73,8 +73,54 @@ class TaskSpec:
         }
 
 
+# The task type of a suite: ``TaskSpec`` for arm suites, ``DetourTask`` for Detour's.
+TaskT = TypeVar("TaskT")
+
+
+class SplitTasks(Generic[TaskT]):
+    """The lookups every suite kind shares: its tasks by split, and one task by its id.
+
+    A suite that mixes this in has ``name``, ``train`` and ``heldout``.
+    """
+
+    name: str
+    train: tuple[TaskT, ...]
+    heldout: tuple[TaskT, ...]
+
+    def tasks(self, split: str) -> tuple[TaskT, ...]:
+        """Return the tasks of ``split`` (``"train"`` or ``"heldout"``).
+
+        Raises:
+            UnknownSuiteError: For any other split.
+        """
+        if split == "train":
+            return self.train
+        if split == "heldout":
+            return self.heldout
+        raise UnknownSuiteError(
+            f"unknown split {split!r}; accepted: {', '.join(SPLITS)}" + did_you_mean(split, SPLITS)
+        )
+
+    def task(self, task_id: str, split: str | None = None) -> TaskT:
+        """Return the task ``task_id``, searched in ``split`` (or in both splits).
+
+        Raises:
+            UnknownTaskError: If the (split of the) suite has no such task.
+        """
+        candidates = self.tasks(split) if split is not None else self.train + self.heldout
+        for task in candidates:
+            if task.task_id == task_id:
+                return task
+        known = [task.task_id for task in candidates]
+        where = f"the {split} split of {self.name}" if split else self.name
+        raise UnknownTaskError(
+            f"unknown task {task_id!r} in {where}; known: {', '.join(known)}"
+            + did_you_mean(task_id, known)
+        )
+
+
 @dataclass(frozen=True)
-class Suite:
+class Suite(SplitTasks[TaskSpec]):
     """A frozen, versioned list of train and held-out tasks.
 
     Held-out tasks are unseen in training along the named ``heldout_axes`` (a body, too: a
@@ -107,37 +153,6 @@ class Suite:
             raise InvalidParameterError(
                 f"suite {self.name}: task ids must be unique, repeated: {duplicates}"
             )
-
-    def tasks(self, split: str) -> tuple[TaskSpec, ...]:
-        """Return the tasks of ``split`` (``"train"`` or ``"heldout"``).
-
-        Raises:
-            UnknownSuiteError: For any other split.
-        """
-        if split == "train":
-            return self.train
-        if split == "heldout":
-            return self.heldout
-        raise UnknownSuiteError(
-            f"unknown split {split!r}; accepted: {', '.join(SPLITS)}" + did_you_mean(split, SPLITS)
-        )
-
-    def task(self, task_id: str, split: str | None = None) -> TaskSpec:
-        """Return the task ``task_id``, searched in ``split`` (or in both splits).
-
-        Raises:
-            UnknownTaskError: If the (split of the) suite has no such task.
-        """
-        candidates = self.tasks(split) if split is not None else self.train + self.heldout
-        for task in candidates:
-            if task.task_id == task_id:
-                return task
-        known = [task.task_id for task in candidates]
-        where = f"the {split} split of {self.name}" if split else self.name
-        raise UnknownTaskError(
-            f"unknown task {task_id!r} in {where}; known: {', '.join(known)}"
-            + did_you_mean(task_id, known)
-        )
 
     def env_kwargs(self, task_id: str, split: str) -> dict[str, Any]:
         """Return what ``gymnasium.make(env_id, ...)`` is given for the task of ``split``.
