@@ -181,7 +181,13 @@ def parse_options(
     reported by ``tyro`` (with the options that come close) and exits 2, as does a value the
     config refuses.
     """
-    import tyro  # here, not at the top: `portia --help` need not load it
+    try:
+        import tyro  # here, not at the top: `portia --help` need not load it
+    except ImportError:
+        fail(
+            f'portia train {algorithm} needs tyro: pip install "portia-envs[baselines]"',
+            EXIT_UNAVAILABLE,
+        )
 
     config_class = module.TRAIN_CONFIG
 

@@ -79,6 +79,14 @@ def test_train_without_torch_says_what_to_install(tmp_path, monkeypatch):
     assert 'portia train bc needs torch: pip install "portia-envs[baselines]"' in result.output
 
 
+def test_train_without_tyro_says_what_to_install(tmp_path, monkeypatch):
+    pytest.importorskip("torch")
+    monkeypatch.setitem(sys.modules, "tyro", None)  # import tyro now fails
+    result = invoke("bc", "--dataset", tmp_path, "--out", tmp_path / "m.pt")
+    assert result.exit_code == 1, result.output
+    assert 'portia train bc needs tyro: pip install "portia-envs[baselines]"' in result.output
+
+
 def test_train_help_lists_the_algorithms_and_their_options():
     pytest.importorskip("torch")
     general = invoke("--help")
