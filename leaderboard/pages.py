@@ -31,7 +31,7 @@ from leaderboard.models import FAILED, FINISHED, Entry, Job, Token, utc_now
 from leaderboard.plots import PLOT_CAPTIONS, plot_png
 from leaderboard.public_check import public_check_of
 from leaderboard.ranking import VIEWS
-from portia_envs.harness.report import split_table, task_table
+from portia_envs.harness.report import split_table, success_gap_text, task_table
 from portia_envs.suites import SUITES
 
 PACKAGE = Path(__file__).parent
@@ -122,7 +122,11 @@ def _suite_body(
 
 @router.get("/entries/{entry_id}", name="entry_page", response_class=HTMLResponse)
 def entry_page(request: Request, session: DB, entry_id: EntryId) -> HTMLResponse:
-    """An entry: its metadata, summary, per-task and split tables, plots, public-seed check."""
+    """An entry: its metadata, summary, per-task and split tables, plots, public-seed check.
+
+    Success leads the summary and the tables. An entry whose results file predates the
+    success gap shows the difference of its success rates instead (``success_gap_text``).
+    """
     entry = shown_entry(session, entry_id)
     results = json.loads(entry.results)
     measured = entry.track == "realtime" and entry.latency_p50_ms is not None
@@ -137,6 +141,7 @@ def entry_page(request: Request, session: DB, entry_id: EntryId) -> HTMLResponse
         submitter=None if submitter is None else submitter.name,
         intervals={name: interval(entry, name) for name in INTERVALS},
         percent_interval=percent_interval,
+        success_gap=success_gap_text(results["scores"]),
         tasks=task_table(results),
         splits=split_table(results["scores"]),
         plots=[name for name in PLOT_CAPTIONS if name != LATENCY_PLOT or measured],

@@ -56,6 +56,8 @@ VERSIONED = ("portia-envs", "mujoco", "gymnasium", "numpy")
 ISOLATIONS = ("process", "in-process")
 # Relative tolerance when comparing recomputed scores with stored ones.
 SCORE_RTOL = 1e-9
+# Scores that files written before they existed lack: compared only when stored.
+OPTIONAL_SCORE_KEYS = ("success_gap",)
 # Latencies are stored in ms rounded to this many decimals (harness.episode), so a stored
 # latency is within half a unit of the last decimal of the one the harness compared with
 # the budget; the 1e-9 ms more covers float error in the ms-to-s conversions.
@@ -298,14 +300,16 @@ def validate_results(results: Mapping[str, Any], where: str = "results") -> dict
        error; length and periods within the time limit; latencies, ``overran`` and periods
        as its track makes them.
     6. The scores recomputed from the episodes, with the stored bootstrap settings, equal
-       the stored ones.
+       the stored ones. A file written before ``success_gap`` was scored lacks it (the
+       schema does not require it); its other scores are compared all the same, and each
+       of them is what it was, since the success gap is drawn last.
 
     Args:
         results: A results file's content (``load_results``).
         where: What to call it in messages, such as its path.
 
     Returns:
-        The recomputed scores.
+        The recomputed scores, ``success_gap`` included even when the file lacks it.
 
     Raises:
         ResultsError: Naming the first thing that is wrong.
@@ -343,7 +347,9 @@ def validate_results(results: Mapping[str, Any], where: str = "results") -> dict
         raise
     except PortiaError as error:  # an unknown suite, incomplete records, a stale table
         raise ResultsError(f"{where}: {error}") from error
-    difference = _first_difference(scores, results["scores"], "scores")
+    difference = _first_difference(
+        _as_stored(scores, results["scores"]), results["scores"], "scores"
+    )
     if difference is not None:
         raise ResultsError(
             f"{where}: the stored scores do not match the episodes: {difference}. The file "
@@ -744,6 +750,15 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def _as_stored(computed: Mapping[str, Any], stored: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return recomputed scores without the keys a file may predate and ``stored`` lacks.
+
+    Only ``OPTIONAL_SCORE_KEYS`` may be missing; any other missing key is still reported.
+    """
+    absent = [key for key in OPTIONAL_SCORE_KEYS if key not in stored]
+    return {key: value for key, value in computed.items() if key not in absent}
 
 
 def _first_difference(computed: Any, stored: Any, path: str) -> str | None:

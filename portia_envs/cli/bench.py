@@ -183,8 +183,8 @@ def bench(
     seed in WORKERS processes, the agent in a process of its own beside each, records
     each episode in OUT/episodes.jsonl as it finishes, then writes OUT/results.json
     (episodes and scores: success rates, normalized scores with bootstrap 95% CIs, IQM,
-    generalization gap, latency compliance) and prints a summary. An interrupted run
-    continues with --resume.
+    generalization gaps in success and in IQM, latency compliance) and prints a summary
+    that leads with success. An interrupted run continues with --resume.
 
     Exit codes: 0 every episode completed; 2 bad options; 3 a bad --out directory; 4 the
     agent cannot act; 5 some episodes failed (results written; --allow-failures exits 0);
@@ -328,10 +328,12 @@ def validate(
         scores = validate_results(results, str(results_file))
     except ResultsError as error:
         fail(str(error), EXIT_BAD_FILE)
+    train, heldout = scores["splits"]["train"], scores["splits"]["heldout"]
     typer.echo(
         f"{results_file}: valid; {len(scores['tasks'])} tasks, scores recomputed from the "
-        f"episodes match (train IQM {scores['splits']['train']['iqm']['value']:.1f}, held-out "
-        f"IQM {scores['splits']['heldout']['iqm']['value']:.1f})"
+        f"episodes match (success train {100 * train['success_rate']['value']:.0f}%, held-out "
+        f"{100 * heldout['success_rate']['value']:.0f}%; IQM train {train['iqm']['value']:.1f}, "
+        f"held-out {heldout['iqm']['value']:.1f})"
     )
     failures = failed_episodes(results)
     if failures:
@@ -354,7 +356,7 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """Print a results file's summary and write an HTML report with plots."""
+    """Print a results file's summary and write an HTML report with plots, success first."""
     from portia_envs.harness.report import ReportError, summary_table, write_report
     from portia_envs.results import load_results
 

@@ -4,11 +4,20 @@ Both functions read a results dict in the harness's results format (``results.js
 ``scores`` and ``episodes`` are required; ``suite``, ``track``, ``budget_ms``, ``clock``,
 ``agent``, ``run``, ``tasks``, ``versions``, ``hardware`` and ``created`` are shown when
 present. Scores are normalized (0 = random agent, 100 = planning teacher) and printed with
-one decimal; rates (success, latency compliance) are fractions, printed as percentages.
+one decimal; rates (success, latency compliance) are fractions, printed as percentages,
+and the success gap in percentage points.
+
+Success leads everywhere: the split table's first column is the success rate, the task
+table shows success before the normalized score, the success gap comes before the IQM gap,
+and ``success.png`` is the first plot. A dense distance reward normalized to the teacher
+saturates (an agent hovering near the goal without succeeding can score 90 or more), so
+the normalized score alone cannot say whether the tasks were done. A results file written
+before the success gap was scored lacks ``success_gap``: its gap is shown as the
+difference of the two success rates, without an interval.
 
 Example:
     >>> print(summary_table(results))
-    >>> write_report(results, Path("report"))  # report.html, tasks.png, splits.png, ...
+    >>> write_report(results, Path("report"))  # report.html, success.png, tasks.png, ...
 
 matplotlib is imported only when ``write_report`` runs, so the import stays light.
 """
@@ -34,13 +43,14 @@ if TYPE_CHECKING:
 
 REQUIRED_KEYS = ("scores", "episodes")
 REQUIRED_SCORE_KEYS = ("tasks", "splits")
-# (key in scores["splits"][split], column label); success_rate is a fraction, the rest scores.
+# (key in scores["splits"][split], column label), success first; success_rate is a fraction,
+# the rest normalized scores.
 SPLIT_METRICS = (
+    ("success_rate", "success rate"),
     ("iqm", "IQM"),
     ("mean", "mean"),
     ("median", "median"),
     ("optimality_gap", "optimality gap"),
-    ("success_rate", "success"),
 )
 SPLIT_COLOURS = {"train": "tab:blue", "heldout": "tab:orange"}
 OTHER_COLOUR = "tab:gray"
@@ -56,6 +66,7 @@ FAILED_COLUMNS = (
     ("error", "error"),
 )
 PLOT_CAPTIONS = {
+    "success.png": "Success rate of the train and held-out tasks, with their CIs.",
     "tasks.png": "Normalized score per task (0 = random, 100 = teacher), with its CI.",
     "splits.png": "Aggregate scores of the train and held-out tasks, with their CIs.",
     "latency.png": "Latency of every decision over all episodes, against the budget.",
@@ -78,9 +89,10 @@ def summary_table(results: Mapping[str, Any]) -> str:
     """Return the results as plain text for the terminal.
 
     A header line (suite and hash, track, budget and clock for the realtime track, agent),
-    a table of the tasks, a table of the splits' aggregates with their CIs, the
-    generalization gap, a line on latency and, if any episode failed, the failures per
-    task with the first error (``failure_lines``).
+    a table of the tasks (success first), a table of the splits' success rates and
+    aggregates with their CIs (success first), the generalization gap in success then in
+    IQM, a line on latency and, if any episode failed, the failures per task with the
+    first error (``failure_lines``).
 
     Args:
         results: A results dict in the harness's results format.
@@ -101,7 +113,7 @@ def summary_table(results: Mapping[str, Any]) -> str:
             "",
             text_table(*split_table(scores)),
             "",
-            f"generalization gap (IQM train - heldout): {_gap_text(scores)}",
+            *gap_lines(scores),
             _latency_line(results),
             *failure_lines(results["episodes"]),
         ]
@@ -111,9 +123,10 @@ def summary_table(results: Mapping[str, Any]) -> str:
 def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
     """Write plots and a self-contained HTML page of the results into ``out_dir``.
 
-    Writes ``report.html`` (the plots embedded, so the page travels alone), ``tasks.png``
-    (score per task), ``splits.png`` (train versus held-out aggregates) and, on the
-    realtime track when episodes carry latencies, ``latency.png``.
+    Writes ``report.html`` (the plots embedded, so the page travels alone),
+    ``success.png`` (train versus held-out success rate), ``tasks.png`` (score per task),
+    ``splits.png`` (train versus held-out aggregates) and, on the realtime track when
+    episodes carry latencies, ``latency.png``.
 
     Args:
         results: A results dict in the harness's results format.
@@ -142,8 +155,8 @@ def write_report(results: Mapping[str, Any], out_dir: Path) -> list[Path]:
 def report_plots(results: Mapping[str, Any]) -> dict[str, bytes]:
     """Return the report's plots as PNG bytes by file name (``PLOT_CAPTIONS`` says what each shows).
 
-    ``tasks.png`` and ``splits.png`` always; ``latency.png`` on the realtime track when
-    episodes carry latencies.
+    ``success.png``, ``tasks.png`` and ``splits.png`` always, in that order; ``latency.png``
+    on the realtime track when episodes carry latencies.
 
     Raises:
         ReportError: If ``results`` has no ``scores`` or ``episodes``.
@@ -215,28 +228,30 @@ def failure_lines(episodes: Sequence[Mapping[str, Any]]) -> list[str]:
 def task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """Return the header and rows of the task table, one row per task in suite order.
 
-    Every cell is text: rates as percentages, scores with one decimal and their CI.
+    Success comes first after the task's names, then the normalized score with its CI,
+    the mean return, and the episodes and failures. Every cell is text: rates as
+    percentages, scores with one decimal and their CI.
     """
     header = (
         "task",
         "split",
         "family",
+        "success",
+        f"normalized [{_ci_label(results['scores'])}]",
+        "mean return",
         "episodes",
         "failed",
-        "success",
-        "mean return",
-        f"normalized [{_ci_label(results['scores'])}]",
     )
     rows = [
         (
             task_id,
             str(row["split"]),
             str(row["family"]),
+            _percent(row["success_rate"]),
+            _interval(row["normalized"]),
+            f"{row['mean_return']:.2f}",
             str(row["episodes"]),
             str(row["failed"]),
-            _percent(row["success_rate"]),
-            f"{row['mean_return']:.2f}",
-            _interval(row["normalized"]),
         )
         for task_id, row in _ordered_tasks(results)
     ]
@@ -244,23 +259,52 @@ def task_table(results: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[
 
 
 def split_table(scores: Mapping[str, Any]) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
-    """Return the header and rows of the split table: each split's aggregates with CIs, as text."""
+    """Return the header and rows of the split table, as text.
+
+    One row per split: its success rate as a percentage with its CI (``80% [67, 91]``),
+    then the normalized-score aggregates with theirs. A metric the results lack shows as
+    ``not recorded``.
+    """
     header = ("split", *(label for _, label in SPLIT_METRICS))
     rows = [
-        (
-            split,
-            *(
-                _percent_interval(values[key]) if key == "success_rate" else _interval(values[key])
-                for key, _ in SPLIT_METRICS
-            ),
-        )
+        (split, *(_metric_text(key, values.get(key)) for key, _ in SPLIT_METRICS))
         for split, values in _ordered_splits(scores)
     ]
     return header, rows
 
 
-def _gap_text(scores: Mapping[str, Any]) -> str:
-    """Return the generalization gap with its CI, or why there is none."""
+def gap_lines(scores: Mapping[str, Any]) -> list[str]:
+    """Return the two generalization-gap lines: in success first, then in IQM.
+
+    Each says train minus held out, with its CI; see ``success_gap_text`` and
+    ``iqm_gap_text`` for results that lack a gap.
+    """
+    return [
+        f"generalization gap in success (train - heldout): {success_gap_text(scores)}",
+        f"generalization gap in IQM (train - heldout): {iqm_gap_text(scores)}",
+    ]
+
+
+def success_gap_text(scores: Mapping[str, Any]) -> str:
+    """Return the success gap in percentage points with its CI, such as ``20 points [5, 35]``.
+
+    Results written before the success gap was scored have no ``success_gap``: the gap is
+    then the difference of the splits' success rates, said to have no CI recorded; if
+    those are missing too, it is ``not recorded``.
+    """
+    gap = scores.get("success_gap")
+    if gap is not None:
+        low, high = 100 * gap["low"], 100 * gap["high"]
+        return f"{_points(gap['value'])} [{low:.0f}, {high:.0f}]"
+    rates = [(scores.get("splits") or {}).get(split, {}).get("success_rate") for split in SPLITS]
+    if any(rate is None for rate in rates):
+        return "not recorded"
+    train, heldout = (rate["value"] for rate in rates)
+    return f"{_points(train - heldout)} (no CI: this results file predates the success gap)"
+
+
+def iqm_gap_text(scores: Mapping[str, Any]) -> str:
+    """Return the generalization gap in IQM with its CI, or why there is none."""
     gap = scores.get("generalization_gap")
     return "not available (needs train and held-out tasks)" if gap is None else _interval(gap)
 
@@ -316,6 +360,13 @@ def _latencies_ms(episodes: Sequence[Mapping[str, Any]]) -> NDArray[np.float64]:
 # Formatting.
 
 
+def _metric_text(key: str, estimate: Mapping[str, float] | None) -> str:
+    """Return one split metric as text: success as percentages, scores with one decimal."""
+    if estimate is None:
+        return "not recorded"
+    return _percent_interval(estimate) if key == "success_rate" else _interval(estimate)
+
+
 def _interval(interval: Mapping[str, float]) -> str:
     """Return a score interval as ``value [low, high]`` with one decimal."""
     return f"{interval['value']:.1f} [{interval['low']:.1f}, {interval['high']:.1f}]"
@@ -330,6 +381,11 @@ def _percent_interval(interval: Mapping[str, float]) -> str:
     """Return a fraction interval as whole percentages, such as ``75% [50, 100]``."""
     low, high = 100 * interval["low"], 100 * interval["high"]
     return f"{_percent(interval['value'])} [{low:.0f}, {high:.0f}]"
+
+
+def _points(fraction: float) -> str:
+    """Return a difference of two fractions in whole percentage points, such as ``20 points``."""
+    return f"{100 * fraction:.0f} points"
 
 
 def _ms(milliseconds: float | None) -> str:
@@ -347,8 +403,12 @@ def _ci_label(scores: Mapping[str, Any]) -> str:
 
 
 def _figures(results: Mapping[str, Any]) -> dict[str, Figure]:
-    """Return the report's figures by file name; the latency one only when measured."""
-    figures = {"tasks.png": _tasks_figure(results), "splits.png": _splits_figure(results)}
+    """Return the report's figures by file name, success first; latency only when measured."""
+    figures = {
+        "success.png": _success_figure(results),
+        "tasks.png": _tasks_figure(results),
+        "splits.png": _splits_figure(results),
+    }
     latencies = _latencies_ms(results["episodes"])
     if results.get("track") == "realtime" and latencies.size:
         figures["latency.png"] = _latency_figure(results, latencies)
@@ -385,6 +445,39 @@ def _reference_lines(axes: Any, *, vertical: bool) -> None:
     draw = axes.axvline if vertical else axes.axhline
     draw(0, color="black", linestyle="--", linewidth=1, label="random (0)")
     draw(100, color="black", linestyle=":", linewidth=1, label="teacher (100)")
+
+
+def _success_figure(results: Mapping[str, Any]) -> Figure:
+    """Return bars of each split's success rate in percent with CIs, titled with the gap.
+
+    A split whose results lack a success rate draws no bar.
+    """
+    scores = results["scores"]
+    splits = [
+        (split, values["success_rate"])
+        for split, values in _ordered_splits(scores)
+        if values.get("success_rate") is not None
+    ]
+    figure = _new_figure(7.5, 4.0)
+    axes = figure.add_subplot()
+    percents = [{key: 100 * rate[key] for key in ("value", "low", "high")} for _, rate in splits]
+    heights, errors = _error_bars(percents)
+    positions = np.arange(len(splits))
+    axes.bar(
+        positions,
+        heights,
+        0.5,
+        yerr=errors,
+        color=[SPLIT_COLOURS.get(split, OTHER_COLOUR) for split, _ in splits],
+        capsize=6,
+    )
+    # The numbers go under the bars, where no error bar crosses them.
+    labels = [f"{split}\n{_percent_interval(rate)}" for split, rate in splits]
+    axes.set_xticks(positions, labels)
+    axes.set_ylim(0, 105)
+    axes.set_ylabel(f"success rate, % [{_ci_label(scores)}]")
+    axes.set_title(f"generalization gap in success (train - heldout): {success_gap_text(scores)}")
+    return figure
 
 
 def _tasks_figure(results: Mapping[str, Any]) -> Figure:
@@ -435,7 +528,7 @@ def _splits_figure(results: Mapping[str, Any]) -> Figure:
     _reference_lines(axes, vertical=False)
     axes.set_xticks(np.arange(len(metrics)), [label for _, label in metrics])
     axes.set_ylabel(f"normalized score [{_ci_label(scores)}]")
-    axes.set_title(f"generalization gap (IQM train - heldout): {_gap_text(scores)}")
+    axes.set_title(f"generalization gap in IQM (train - heldout): {iqm_gap_text(scores)}")
     axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
     return figure
 
@@ -479,12 +572,12 @@ def _html_page(results: Mapping[str, Any], pngs: Mapping[str, bytes]) -> str:
     body = [
         f"<h1>{_esc(title)}</h1>",
         _html_facts(_facts(results)),
-        "<h2>Tasks</h2>",
-        _html_table(*task_table(results), number_from=3),
         "<h2>Splits</h2>",
         _html_table(*split_table(scores), number_from=1),
-        f"<p>Generalization gap (IQM train - heldout): {_esc(_gap_text(scores))}</p>",
+        *(f"<p>{_esc(line[0].upper() + line[1:])}</p>" for line in gap_lines(scores)),
         f"<p>{_esc(_latency_line(results))}</p>",
+        "<h2>Tasks</h2>",
+        _html_table(*task_table(results), number_from=3),
         "<h2>Plots</h2>",
         *(_html_image(name, data) for name, data in pngs.items()),
         "<h2>Failed episodes</h2>",

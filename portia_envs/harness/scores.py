@@ -11,9 +11,19 @@ agent that fails on purpose never scores better than the same agent holding stil
 then on, or doing anything else honest. Per
 split, the episodes form a score matrix ``(n_runs, n_tasks)``, a run being one (seed,
 episode) pair, on which ``metrics`` computes IQM, mean, median and optimality gap with
-stratified-bootstrap confidence intervals; the generalization gap is the train IQM minus
-the held-out IQM. Every bootstrap draws from one generator seeded by ``seed``, in a fixed
-order, so the same records always give the same scores.
+stratified-bootstrap confidence intervals. The episodes' successes form a 0/1 matrix of the
+same shape, whose ``mean_score`` is the split's success rate.
+
+Success rate is the headline number. A dense distance reward normalized to the teacher
+saturates: an agent that hovers near the goal without ever reaching it can score 90 or
+more, so a high normalized score does not say that the tasks were done; success does.
+Two generalization gaps are scored: ``success_gap``, the train success rate minus the
+held-out one, and ``generalization_gap``, the train IQM minus the held-out IQM.
+
+Every bootstrap draws from one generator seeded by ``seed``, in a fixed order (the tasks'
+intervals, the splits' aggregates, the IQM gap, then the success gap, the newest last), so
+the same records always give the same scores, and a number that existed before a later one
+was added keeps its value.
 """
 
 from __future__ import annotations
@@ -87,7 +97,9 @@ def compute_scores(
     Returns:
         ``bootstrap`` (its settings), ``tasks`` (per task: split, family, episodes,
         failed, success rate, mean scored return, normalized score with CI), ``splits`` (per split
-        the aggregates with CIs), ``generalization_gap`` and ``latency`` (None when paused).
+        the aggregates and the success rate with CIs), ``generalization_gap`` (train IQM minus
+        held-out IQM, with CI), ``success_gap`` (train success rate minus held-out success
+        rate, a fraction from -1 to 1, with CI) and ``latency`` (None when paused).
 
     Raises:
         RecordsError: If the records do not cover every task of the suite with the same
@@ -100,6 +112,7 @@ def compute_scores(
     tasks: dict[str, Any] = {}
     splits: dict[str, Any] = {}
     normalized: dict[str, NDArray[np.float64]] = {}
+    succeeded: dict[str, NDArray[np.float64]] = {}
     for split in SPLITS:
         specs = suite.tasks(split)
         columns = [runs[spec.task_id] for spec in specs]
@@ -121,14 +134,25 @@ def compute_scores(
             "success_rate": estimate(successes, metrics.mean_score),
         }
         normalized[split] = scores
+        succeeded[split] = successes
     gap = metrics.generalization_gap(
         normalized["train"], normalized["heldout"], rng=rng, reps=reps, confidence=confidence
+    )
+    # Drawn last, so every interval above is what it was before the success gap existed.
+    success_gap = metrics.generalization_gap(
+        succeeded["train"],
+        succeeded["heldout"],
+        rng=rng,
+        statistic=metrics.mean_score,
+        reps=reps,
+        confidence=confidence,
     )
     return {
         "bootstrap": {"reps": reps, "confidence": confidence, "seed": seed},
         "tasks": tasks,
         "splits": splits,
         "generalization_gap": gap,
+        "success_gap": success_gap,
         "latency": None if budget_ms is None else latency_compliance(records, budget_ms),
     }
 

@@ -5,6 +5,7 @@ import re
 import pytest
 
 from leaderboard.pages import CONTENT_SECURITY_POLICY
+from portia_envs.harness.report import success_gap_text
 from portia_envs.suites import SUITES
 from tests.leaderboard.conftest import fresh
 from tests.leaderboard.test_submissions import bearer, post_file
@@ -86,14 +87,27 @@ def test_an_entry_page_shows_its_tasks_summary_and_plots(server, http, results):
         assert f"<td>{task_id}</td>" in html
     heldout = results["scores"]["splits"]["heldout"]["success_rate"]
     assert f"{100 * heldout['value']:.0f}% [{100 * heldout['low']:.0f}," in html
+    assert f'<td class="number">{success_gap_text(results["scores"])}</td>' in html
+    assert html.index("<th>split</th><th>success rate</th><th>IQM</th>") > 0
     plots = re.findall(r'<img src="[^"]*(/entries/\d+/plots/[a-z]+\.png)"', html)
-    assert plots == [f"/entries/{entry_id}/plots/{name}.png" for name in ("tasks", "splits")]
+    names = ("success", "tasks", "splits")
+    assert plots == [f"/entries/{entry_id}/plots/{name}.png" for name in names]
     for path in plots:
         first, again = http.get(path), http.get(path)
         assert first.headers["content-type"] == "image/png"
         assert first.content.startswith(b"\x89PNG") and again.content == first.content
     assert http.get(f"/entries/{entry_id}/plots/latency.png").status_code == 404
     assert http.get(f"/entries/{entry_id}/plots/secret.txt").status_code == 404
+
+
+def test_an_entry_from_before_the_success_gap_is_accepted_and_shown(server, http, results):
+    older = fresh(results)
+    del older["scores"]["success_gap"]
+    answer = post_file(http, server.token(), older, method="older")
+    assert answer.status_code == 201, answer.text
+    html = page(http, f"/entries/{answer.json()['id']}")
+    assert "points (no CI: this results file predates the success gap)</td>" in html
+    assert http.get(f"/entries/{answer.json()['id']}/plots/success.png").status_code == 200
 
 
 def test_a_hidden_entry_answers_gone_until_an_admin_shows_it_again(server, http, results):

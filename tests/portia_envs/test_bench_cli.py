@@ -87,13 +87,22 @@ def test_validate_and_report_a_results_file(tmp_path, smoke_results):
     write_results(smoke_results, path)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert "valid; 3 tasks, scores recomputed from the episodes match" in result.output
+    assert (
+        "valid; 3 tasks, scores recomputed from the episodes match (success train 100%, "
+        "held-out 100%; IQM train "
+    ) in result.output
     result = runner.invoke(app, ["report", str(path)])
     assert result.exit_code == 0, result.output
-    assert "generalization gap" in result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("split"))
+    assert header.split()[1:3] == ["success", "rate"]  # the first metric column
+    gaps = [line for line in lines if line.startswith("generalization gap")]
+    assert gaps[0] == "generalization gap in success (train - heldout): 0 points [0, 0]"
+    assert gaps[1].startswith("generalization gap in IQM (train - heldout): ")
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [
         "report.html",
         "splits.png",
+        "success.png",
         "tasks.png",
     ]
 

@@ -24,6 +24,17 @@ def test_the_shipped_schema_is_valid_and_a_run_follows_it(smoke_results, tmp_pat
     assert validate_results(load_results(path)) == smoke_results["scores"]
 
 
+def test_a_file_written_before_the_success_gap_still_validates(smoke_results):
+    older = copy.deepcopy(smoke_results)
+    del older["scores"]["success_gap"]
+    # The other scores are unchanged by it (the success gap is drawn last), and the
+    # recomputed scores have it.
+    assert validate_results(older) == smoke_results["scores"]
+    del older["scores"]["generalization_gap"]  # only the success gap may be missing
+    with pytest.raises(ResultsError, match="'generalization_gap' is a required property"):
+        validate_results(older)
+
+
 def tampered(results, change):
     results = copy.deepcopy(results)
     change(results)
@@ -61,6 +72,10 @@ def tampered(results, change):
         (
             lambda r: r["episodes"][2].update(success="yes"),
             r"at episodes/2/success: 'yes' is not of type 'boolean'",
+        ),
+        (
+            lambda r: r["scores"]["success_gap"].update(low=-1.0),
+            r"stored scores do not match the episodes: scores.success_gap.low is -1.0",
         ),
         (lambda r: r.update(schema_version=7), r"schema_version 7 is not accepted"),
         (lambda r: r["suite"].update(name="nope-v0"), r"unknown suite 'nope-v0'"),

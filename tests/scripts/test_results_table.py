@@ -1,5 +1,7 @@
 import pytest
 
+from portia_envs.harness.scores import compute_scores
+from portia_envs.suites.reference import load_reference
 from tests.scripts.conftest import load_script
 
 
@@ -12,13 +14,16 @@ def estimate(value, low, high):
     return {"value": value, "low": low, "high": high}
 
 
-def results(train, heldout, latency=None):
+def results(train, heldout, latency=None, success=((0.9, 0.8, 1.0), (0.5, 0.3, 0.7))):
+    """A results dict with the scores the tables read: IQM and success rate per split."""
+    (train_success, heldout_success) = success
     return {
         "scores": {
             "splits": {
-                "train": {"iqm": estimate(*train), "success_rate": estimate(0.9, 0.8, 1.0)},
-                "heldout": {"iqm": estimate(*heldout), "success_rate": estimate(0.5, 0.3, 0.7)},
+                "train": {"iqm": estimate(*train), "success_rate": estimate(*train_success)},
+                "heldout": {"iqm": estimate(*heldout), "success_rate": estimate(*heldout_success)},
             },
+            "success_gap": estimate(0.4, 0.2, 0.6),
             "latency": latency,
         }
     }
@@ -35,11 +40,43 @@ def test_the_scores_table_has_a_row_per_agent_with_intervals_and_compliance(tabl
         ),
     ]
     lines = table.scores_table(rows).splitlines()
-    assert len(lines) == 4 and lines[1].startswith("|---")
+    assert len(lines) == 4 and lines[1] == "|---|---|---|---|---|---|---|---|---|"
+    assert lines[0] == (
+        "| agent | track | train success [95% CI] | held-out success [95% CI] "
+        "| success gap [95% CI] | train IQM [95% CI] | held-out IQM [95% CI] "
+        "| decisions within 20 ms | env steps |"
+    )
     assert lines[2] == (
-        "| teacher | paused | 100.0 [99.1, 100.7] | 99.5 [98.7, 99.9] | 90% | 50% | - | - |"
+        "| teacher | paused | 90% [80, 100] | 50% [30, 70] | 40 points [20, 60] "
+        "| 100.0 [99.1, 100.7] | 99.5 [98.7, 99.9] | - | - |"
     )
     assert "| 25% (p50 151.26 ms) | 1,234,567 |" in lines[3]
+
+
+def test_a_run_cached_before_the_success_gap_is_rescored_from_its_episodes(table):
+    from tests.portia_envs.harness.test_scores import SMOKE, TABLE, records
+
+    # A return above -10 succeeds: train 2 of 2 and 1 of 2 (rate 0.75), held out 0 of 2.
+    episodes = records(
+        {"reach-centre": [-1, -2], "push-centre": [-3, -40], "reach-high-left": [-50, -60]}
+    )
+    older = {
+        "suite": {"name": SMOKE.name},
+        "track": "paused",
+        "budget_ms": None,
+        "episodes": episodes,
+        "scores": compute_scores(SMOKE, episodes, TABLE, reps=50),
+    }
+    del older["scores"]["success_gap"]
+    scores = table.success_scores(older)
+    assert scores["success_gap"]["value"] == 0.75 - 0.0
+    # Scored with the suite's own reference table and the stored bootstrap settings.
+    assert scores == compute_scores(SMOKE, episodes, load_reference(SMOKE), reps=50)
+    line = table.scores_table([table.Row("old", "paused", older)]).splitlines()[2]
+    assert line.startswith("| old | paused | 75% [")
+    assert "| 0% [0, 0] | 75 points [" in line
+    # Stored scores that have the gap are used as they are.
+    assert table.success_scores(results((1, 1, 1), (1, 1, 1)))["success_gap"]["value"] == 0.4
 
 
 def test_the_page_has_every_suite_the_sweep_the_stage_times_and_its_plots(table, tmp_path):
@@ -60,7 +97,12 @@ def test_the_page_has_every_suite_the_sweep_the_stage_times_and_its_plots(table,
     )
     assert "## arm-reach-v0" in page and "## arm-gen-v0" in page
     assert "in 10 min" in page and "2 worker processes" in page
-    assert "| 64, 64 | 5,800 | 0.041 ms | 64.0 [63.0, 65.0] | 64.0 [64.0, 64.0] |" in page
+    assert (
+        "| 64, 64 | 5,800 | 0.041 ms | 90% [80, 100] | 50% [30, 70] "
+        "| 64.0 [63.0, 65.0] | 64.0 [64.0, 64.0] |"
+    ) in page
+    assert "| hidden widths | parameters | p50 latency | train success [95% CI] " in page
+    assert "Success rate leads" in page and "hovers near the goal" in page
     assert "| arm-reach-v0: collect | 10.0 |" in page
     for figure in ("scores.png", "student-size.png"):
         assert f"(results/{figure})" in page

@@ -94,6 +94,7 @@ def paused():
                 },
             },
             "generalization_gap": _interval(20.83, 8.1, 33.0),
+            "success_gap": _interval(0.0, -0.375, 0.5),
             "latency": None,
         },
     }
@@ -168,15 +169,48 @@ def test_summary_table_split_rows_with_intervals(paused):
     assert "68.1 [60.0, 75.2]" in train and "31.9 [24.8, 40.0]" in train
     assert "50% [25, 75]" in train  # success rate, whole percentages
     (heldout,) = [line for line in text.splitlines() if line.startswith("heldout ")]
-    assert "40.4 [30.2, 50.9]" in heldout
+    assert "40.4 [30.2, 50.9]" in heldout and "50% [0, 100]" in heldout
     header = next(line for line in text.splitlines() if line.startswith("split"))
-    for label in ("IQM", "mean", "median", "optimality gap", "success"):
-        assert label in header
+    labels = ("success rate", "IQM", "mean", "median", "optimality gap")
+    positions = [header.index(label) for label in labels]
+    assert positions == sorted(positions)  # success first
 
 
-def test_summary_table_generalization_gap(paused):
-    (gap,) = _lines_with(summary_table(paused), "generalization gap")
-    assert "20.8 [8.1, 33.0]" in gap
+def test_summary_table_leads_with_success(paused):
+    lines = summary_table(paused).splitlines()
+    split_header = next(line for line in lines if line.startswith("split"))
+    assert split_header.split()[:3] == ["split", "success", "rate"]
+    (train,) = [line for line in lines if line.startswith("train ")]
+    assert train.split()[1:4] == ["50%", "[25,", "75]"]  # the first metric is success
+    task_header = next(line for line in lines if line.startswith("task"))
+    assert task_header.index("success") < task_header.index("normalized")
+    row = _lines_with("\n".join(lines), "reach-centre")[0]
+    assert row.index("50%") < row.index("95.0 [90.1, 99.0]")
+
+
+def test_summary_table_generalization_gaps_success_first(paused):
+    success, iqm = _lines_with(summary_table(paused), "generalization gap")
+    assert success == "generalization gap in success (train - heldout): 0 points [-38, 50]"
+    assert iqm == "generalization gap in IQM (train - heldout): 20.8 [8.1, 33.0]"
+
+
+def test_results_without_a_success_gap_show_the_difference_of_the_rates(paused, tmp_path):
+    # A file written before the success gap was scored: 75% train, 25% held out.
+    del paused["scores"]["success_gap"]
+    paused["scores"]["splits"]["train"]["success_rate"]["value"] = 0.75
+    paused["scores"]["splits"]["heldout"]["success_rate"]["value"] = 0.25
+    (line,) = _lines_with(summary_table(paused), "generalization gap in success")
+    assert line.endswith(": 50 points (no CI: this results file predates the success gap)")
+    assert len(write_report(paused, tmp_path)) == 4
+    # Without success rates either, the gap and the cells say they were not recorded.
+    for split in ("train", "heldout"):
+        del paused["scores"]["splits"][split]["success_rate"]
+    text = summary_table(paused)
+    (line,) = _lines_with(text, "generalization gap in success")
+    assert line.endswith(": not recorded")
+    (train,) = [line for line in text.splitlines() if line.startswith("train ")]
+    assert train.split()[1:3] == ["not", "recorded"]
+    assert len(write_report(paused, tmp_path)) == 4
 
 
 def test_summary_table_latency(paused, realtime):
@@ -203,10 +237,15 @@ def test_summary_table_counts_failed_episodes_and_ends_with_them(paused, realtim
     assert "FAILED" not in summary_table(paused)
 
 
-def test_write_report_paused_writes_page_and_two_plots(paused, tmp_path):
+def test_write_report_paused_writes_page_and_three_plots_success_first(paused, tmp_path):
     out_dir = tmp_path / "nested" / "report"
     paths = write_report(paused, out_dir)
-    assert paths == [out_dir / "report.html", out_dir / "tasks.png", out_dir / "splits.png"]
+    assert paths == [
+        out_dir / "report.html",
+        out_dir / "success.png",
+        out_dir / "tasks.png",
+        out_dir / "splits.png",
+    ]
     assert all(path.is_file() for path in paths)
     assert not (out_dir / "latency.png").exists()
 
@@ -215,6 +254,7 @@ def test_write_report_realtime_adds_latency_plot(realtime, tmp_path):
     paths = write_report(realtime, tmp_path)
     assert [path.name for path in paths] == [
         "report.html",
+        "success.png",
         "tasks.png",
         "splits.png",
         "latency.png",
@@ -235,7 +275,7 @@ def test_plots_are_images(realtime, tmp_path):
         assert image.shape[0] >= 200 and image.shape[1] >= 400
 
 
-@pytest.mark.parametrize(("fixture", "plots"), [("paused", 2), ("realtime", 3)])
+@pytest.mark.parametrize(("fixture", "plots"), [("paused", 3), ("realtime", 4)])
 def test_html_embeds_the_plots(fixture, plots, request, tmp_path):
     paths = write_report(request.getfixturevalue(fixture), tmp_path)
     page = paths[0].read_text(encoding="utf-8")
@@ -253,6 +293,18 @@ def test_html_has_facts_and_tables(realtime, tmp_path):
         assert fact in page
     assert "mujoco 3.2.0" in page and "test cpu" in page and "2025-01-01T00:00:00Z" in page
     assert "61.2 [55.0, 67.3]" in page and "20.8 [8.1, 33.0]" in page and "97%" in page
+
+
+def test_html_leads_with_success(paused, tmp_path):
+    page = write_report(paused, tmp_path)[0].read_text(encoding="utf-8")
+    # The split table comes before the task table, and success before the scores in both.
+    assert page.index("<h2>Splits</h2>") < page.index("<h2>Tasks</h2>")
+    assert page.index("<th>split</th><th>success rate</th><th>IQM</th>") > 0
+    assert page.index("50% [25, 75]") < page.index("61.2 [55.0, 67.3]")
+    assert page.index("in success (train - heldout): 0 points [-38, 50]") < page.index(
+        "in IQM (train - heldout): 20.8 [8.1, 33.0]"
+    )
+    assert page.index('alt="success.png"') < page.index('alt="tasks.png"')
 
 
 def test_html_escapes_strings_from_the_results(realtime, tmp_path):

@@ -1,9 +1,13 @@
 import math
 
+import numpy as np
 import pytest
 
 from portia_envs.errors import RecordsError
+from portia_envs.harness import metrics
 from portia_envs.harness.scores import (
+    AGGREGATES,
+    BOOTSTRAP_SEED,
     compute_scores,
     episode_limit,
     latency_compliance,
@@ -95,6 +99,67 @@ def test_scores_worked_out_by_hand():
     assert scores["generalization_gap"]["value"] == pytest.approx(0.0)
     assert scores["latency"] is None
     assert train["iqm"]["low"] <= 60.0 <= train["iqm"]["high"]
+
+
+def test_success_gap_worked_out_by_hand():
+    # A return above -10 succeeds. Train: reach-centre 2 of 3, push-centre 1 of 3, so the
+    # train success rate is mean(2/3, 1/3) = 0.5; held out: reach-high-left 0 of 3.
+    scores = compute_scores(
+        SMOKE,
+        records(
+            {
+                "reach-centre": [-1, -1, -50],
+                "push-centre": [-1, -50, -50],
+                "reach-high-left": [-50, -50, -50],
+            }
+        ),
+        TABLE,
+        reps=200,
+    )
+    assert scores["splits"]["train"]["success_rate"]["value"] == pytest.approx(0.5)
+    assert scores["splits"]["heldout"]["success_rate"]["value"] == 0.0
+    gap = scores["success_gap"]
+    assert gap["value"] == pytest.approx(0.5 - 0.0)
+    # Every resample of the held-out column is all failures, so the interval is the train
+    # rate's: a mean of two task rates, each a multiple of 1/3, within [0, 1].
+    assert 0.0 <= gap["low"] <= 0.5 <= gap["high"] <= 1.0
+    assert gap["high"] - gap["low"] > 0
+
+
+def test_success_gap_of_runs_without_variation_has_no_width():
+    # Every train episode succeeds and every held-out one fails: 1 - 0 = 1, in every resample.
+    scores = compute_scores(
+        SMOKE,
+        records({"reach-centre": [-1, -2], "push-centre": [-3, -4], "reach-high-left": [-50, -60]}),
+        TABLE,
+        reps=50,
+    )
+    assert scores["success_gap"] == {"value": 1.0, "low": 1.0, "high": 1.0}
+
+
+def test_the_success_gap_is_drawn_last_so_the_other_scores_keep_their_values():
+    episodes = records(
+        {
+            "reach-centre": [-1, -25, -30],
+            "push-centre": [-5, -60, -7],
+            "reach-high-left": [-40, -4, -90],
+        }
+    )
+    scores = compute_scores(SMOKE, episodes, TABLE, reps=100)
+    # Replay the draws made before the success gap existed, in their order: per split each
+    # task's interval, then the split's aggregates and success rate; then the IQM gap. Its
+    # interval comes out the same, so nothing new is drawn before it.
+    normalized = np.array([normalized_score(r, SMOKE, TABLE) for r in episodes])
+    train, heldout = normalized[:6].reshape(2, 3).T, normalized[6:].reshape(1, 3).T
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    for split in (train, heldout):
+        for column in split.T:
+            metrics.interval(column[:, None], metrics.mean_score, rng=rng, reps=100)
+        for statistic in (*AGGREGATES.values(), metrics.mean_score):
+            metrics.interval(split, statistic, rng=rng, reps=100)
+    assert scores["generalization_gap"] == metrics.generalization_gap(
+        train, heldout, rng=rng, reps=100
+    )
 
 
 def test_scores_are_reproducible_and_do_not_depend_on_record_order():
