@@ -27,7 +27,10 @@ from portia_envs.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
+    AddressOption,
     AgentOption,
+    Backend,
+    BackendOption,
     SuiteOption,
     episode_progress,
     fail,
@@ -60,13 +63,6 @@ class Track(StrEnum):
 
     PAUSED = "paused"
     REALTIME = "realtime"
-
-
-class Backend(StrEnum):
-    """Where episodes run."""
-
-    LOCAL = "local"
-    RAY = "ray"
 
 
 class Isolation(StrEnum):
@@ -130,13 +126,8 @@ def bench(
     episodes: Annotated[int, typer.Option(min=1, help="Episodes per task and seed.")] = 10,
     seeds: Annotated[str, typer.Option(help="Run seeds: 0, 0-4 or 0,2,7-9.")] = "0",
     workers: Annotated[int, typer.Option(min=1, help="Episodes run in parallel.")] = 1,
-    backend: Annotated[
-        Backend, typer.Option(help='local processes, or ray (pip install "portia-envs[scale]").')
-    ] = Backend.LOCAL,
-    address: Annotated[
-        str | None,
-        typer.Option(help="Ray cluster address (--backend ray); unset: a local Ray for the run."),
-    ] = None,
+    backend: BackendOption = Backend.LOCAL,
+    address: AddressOption = None,
     timeout_s: Annotated[
         float,
         typer.Option(

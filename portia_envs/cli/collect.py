@@ -5,6 +5,8 @@ Examples::
     portia collect --agent teacher --suite smoke-v0 --split train --episodes 10 --workers 2 \
         --out data/smoke
     portia collect --agent my_agent.py --suite arm-reach-v0 --episodes 50 --out data/mine
+    portia collect --agent teacher --suite arm-reach-v0 --episodes 40 --workers 8 \
+        --backend ray --address auto --out data/reach
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from portia_envs.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_UNAVAILABLE,
     EXIT_USAGE,
+    AddressOption,
     AgentOption,
+    Backend,
+    BackendOption,
     SuiteOption,
     episode_progress,
     fail,
@@ -44,8 +49,10 @@ def collect(
     ] = 10,
     seed: Annotated[int, typer.Option(help="The run seed the reset seeds derive from.")] = 0,
     workers: Annotated[
-        int, typer.Option(min=1, help="Processes that play episodes (the dataset is the same).")
+        int, typer.Option(min=1, help="Episodes played at once (the dataset is the same).")
     ] = 1,
+    backend: BackendOption = Backend.LOCAL,
+    address: AddressOption = None,
     overwrite: Annotated[
         bool, typer.Option(help="Replace the dataset an earlier portia collect wrote in --out.")
     ] = False,
@@ -59,15 +66,21 @@ def collect(
     SHA-256 checksum, and the suite, its hash, the agent and the environment fingerprint.
     Open it with `portia_envs.datasets.load_dataset(OUT)`, which refuses an episode that no
     longer matches its checksum, or with Minari after `MINARI_DATASETS_PATH=OUT`.
+
+    Episodes are played in this process, in --workers local processes, or with --backend ray
+    as Ray tasks on a Ray started here on 127.0.0.1 or on the cluster at --address; the
+    dataset is the same whichever plays them, and is written on this machine.
     """
     # Deferred: the harness imports MuJoCo, the dataset store imports Minari.
     from portia_envs.datasets.collect import EpisodeFailedError, EpisodeSummary, plan_episodes
     from portia_envs.datasets.collect import collect as run_collect
     from portia_envs.datasets.store import DatasetError
     from portia_envs.harness.agents import is_exec_spec, resolve_spec
+    from portia_envs.harness.parallel import check_map_options
     from portia_envs.suites import get_suite
 
     try:
+        check_map_options(workers, backend.value, address)
         plan_episodes(get_suite(suite), split, episodes, seed)
         if is_exec_spec(resolve_spec(agent)):
             raise AgentSpecError(
@@ -77,6 +90,8 @@ def collect(
             )
     except (ValueError, UnknownSuiteError, AgentSpecError) as error:
         fail(str(error), EXIT_USAGE)
+    except ImportError as error:
+        fail(str(error), EXIT_UNAVAILABLE)
     missing = [name for name in ("minari", "h5py") if importlib.util.find_spec(name) is None]
     if missing:
         fail(
@@ -104,6 +119,8 @@ def collect(
                 seed=seed,
                 overwrite=overwrite,
                 workers=workers,
+                backend=backend.value,
+                address=address,
                 on_episode=played,
             )
     except KeyboardInterrupt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, NoReturn
 
 import typer
@@ -40,6 +41,23 @@ AgentOption = Annotated[
     ),
 ]
 SuiteOption = Annotated[str, typer.Option(help="The suite, such as smoke-v0; see `portia suites`.")]
+
+
+class Backend(StrEnum):
+    """Where episodes run."""
+
+    LOCAL = "local"
+    RAY = "ray"
+
+
+# The options that say where episodes run, for the commands that run many.
+BackendOption = Annotated[
+    Backend, typer.Option(help='local processes, or ray (pip install "portia-envs[scale]").')
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(help="Ray cluster address (--backend ray); unset: a local Ray for the run."),
+]
 
 
 def episode_progress(count_field: str) -> Progress:

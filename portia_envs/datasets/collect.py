@@ -6,7 +6,9 @@ one ``portia bench`` gives the same task, seed and episode (``EpisodeJob.reset_s
 Envs and agents are built by the harness (``harness.episode.build_env_and_agent``, the
 paused track): a ``TimePause`` around each task's env, so a planner may imagine, and in a
 suite of several bodies ``MultiEmbodiment`` around that. Each step's thinking is counted in
-its infos.
+its infos. Episodes are played by ``harness.parallel.ordered_map``: in this process, in
+local worker processes or as Ray tasks, and stored in plan order, so the dataset is the same
+whichever plays them.
 
 The dataset is written into a temporary directory beside ``out_dir`` and moved there when
 every episode is in, so an interrupted or failed collection leaves ``out_dir`` as it was.
@@ -15,14 +17,13 @@ every episode is in, so an interrupted or failed collection leaves ``out_dir`` a
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.metadata
 import math
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ from portia_envs.harness.agents import (
     resolve_spec,
 )
 from portia_envs.harness.episode import EpisodeJob, RunConfig, build_env_and_agent
+from portia_envs.harness.parallel import check_map_options, ordered_map
 from portia_envs.results import versions
 from portia_envs.suites import AnySuite, get_suite
 from wrappers.adapters import Agent, reset_agent
@@ -170,6 +172,8 @@ def collect(
     seed: int = 0,
     overwrite: bool = False,
     workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
     on_episode: Callable[[EpisodeSummary], None] | None = None,
 ) -> CollectionSummary:
     """Collect an agent's episodes on a suite split and write them as a Minari dataset.
@@ -183,8 +187,13 @@ def collect(
         out_dir: The directory to write (a Minari datasets root holding one dataset).
         seed: The run seed the reset seeds derive from.
         overwrite: Replace a dataset that ``out_dir`` already holds.
-        workers: Processes that play episodes (>= 1); 1 plays them in this process. The
-            dataset is the same for any number: episodes are stored in plan order.
+        workers: Episodes played at once (>= 1): processes of the local backend (1 plays
+            them in this process), or Ray tasks in flight. The dataset is the same for any
+            number and either backend: episodes are stored in plan order.
+        backend: ``"local"`` (worker processes on this machine) or ``"ray"`` (Ray tasks;
+            ``pip install "portia-envs[scale]"``), as ``harness.parallel.ordered_map`` runs them.
+        address: The Ray cluster to join (``ray`` backend); None starts a local Ray, on
+            127.0.0.1, for the collection.
         on_episode: Called with each episode's summary once it is stored, in plan order.
 
     Returns:
@@ -192,15 +201,16 @@ def collect(
 
     Raises:
         UnknownSuiteError: On an unknown suite or split.
-        ValueError: If ``episodes < 1`` or ``workers < 1``.
+        ValueError: If ``episodes < 1``, ``workers < 1``, the backend is unknown, or an
+            address is given to the local backend.
+        ImportError: If the backend is ray and Ray is not installed.
         AgentSpecError: If the agent cannot be loaded.
         DatasetError: If ``out_dir`` is not empty and ``overwrite`` is False, or holds
             something other than a Portia dataset.
         EpisodeFailedError: If an episode raises (the message says which and why);
             ``out_dir`` is left as it was.
     """
-    if workers < 1:
-        raise InvalidParameterError(f"workers must be >= 1, got {workers}")
+    check_map_options(workers, backend, address)
     chosen = get_suite(suite)
     jobs = plan_episodes(chosen, split, episodes, seed)
     resolved = resolve_spec(agent)
@@ -221,9 +231,10 @@ def collect(
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.collect-", dir=out_dir.parent))
     played: list[EpisodeSummary] = []
+    played_all = _play_all(config, split, jobs, out_dir, workers, backend, address)
     try:
         writer: DatasetWriter | None = None
-        for index, job, episode, spaces in _play_all(config, split, jobs, workers, out_dir):
+        for index, job, episode, spaces in played_all:
             if writer is None:
                 writer = DatasetWriter(
                     staging,
@@ -257,6 +268,7 @@ def collect(
         size = sum(file.stat().st_size for file in writer.data_path.rglob("*") if file.is_file())
         _move_into_place(staging, out_dir)
     finally:
+        played_all.close()
         shutil.rmtree(staging, ignore_errors=True)
     return CollectionSummary(
         path=out_dir,
@@ -337,46 +349,38 @@ PlayedEpisode = tuple[int, EpisodeJob, Episode, tuple[gymnasium.Space, gymnasium
 
 
 def _play_all(
-    config: RunConfig, split: str, jobs: list[EpisodeJob], workers: int, out_dir: Path
+    config: RunConfig,
+    split: str,
+    jobs: list[EpisodeJob],
+    out_dir: Path,
+    workers: int,
+    backend: str,
+    address: str | None,
 ) -> Iterator[PlayedEpisode]:
-    """Play ``jobs`` in ``workers`` processes (or this one) and yield them in plan order.
+    """Play ``jobs`` on the backend and yield them in plan order.
 
     Raises:
         EpisodeFailedError: On the first episode that raises, naming it.
     """
-    if workers == 1:
-        player = _EpisodePlayer(config, split)
-        try:
-            yield from _in_order(jobs, map(player, jobs), out_dir)
-        finally:
-            player.close()
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        min(workers, len(jobs)),
-        mp_context=context,
-        initializer=_start_player,
-        initargs=(config, split),
-    ) as pool:
-        try:
-            yield from _in_order(jobs, pool.map(_play_in_worker, jobs), out_dir)
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _in_order(
-    jobs: list[EpisodeJob], played: Iterator[PlayedRecord], out_dir: Path
-) -> Iterator[PlayedEpisode]:
-    """Pair each job with what playing it gave, turning the first failure into an error."""
-    for index, job in enumerate(jobs):
-        try:
-            episode, spaces = next(played)
-        except Exception as error:  # the agent is the user's code: anything may fail
-            raise EpisodeFailedError(
-                f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) failed: "
-                f"{type(error).__name__}: {error}; nothing was written to {out_dir}"
-            ) from error
-        yield index, job, episode, spaces
+    played = ordered_map(
+        functools.partial(_EpisodePlayer, config, split),
+        jobs,
+        workers=workers,
+        backend=backend,
+        address=address,
+    )
+    try:
+        for index, job in enumerate(jobs):
+            try:
+                episode, spaces = next(played)
+            except Exception as error:  # the agent is the user's code: anything may fail
+                raise EpisodeFailedError(
+                    f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) "
+                    f"failed: {type(error).__name__}: {error}; nothing was written to {out_dir}"
+                ) from error
+            yield index, job, episode, spaces
+    finally:
+        played.close()  # the workers stop, whether or not every episode was taken
 
 
 class _EpisodePlayer:
@@ -399,22 +403,6 @@ class _EpisodePlayer:
         """Close every env built."""
         for env, _ in self.built.values():
             env.close()
-
-
-# A worker process's player (``_start_player`` makes it).
-_player: _EpisodePlayer | None = None
-
-
-def _start_player(config: RunConfig, split: str) -> None:
-    """Set up a worker process: one player for its life."""
-    global _player
-    _player = _EpisodePlayer(config, split)
-
-
-def _play_in_worker(job: EpisodeJob) -> PlayedRecord:
-    """Play one job in a worker process."""
-    assert _player is not None, "the worker was not started with _start_player"
-    return _player(job)
 
 
 def _split_env_spec(suite: AnySuite, split: str) -> gymnasium.envs.registration.EnvSpec | None:

@@ -11,7 +11,8 @@ in-process, the agent's (``"error"``, ``"timeout"``). Records are those of the l
 backend, whatever machine ran them. Jobs are drawn from the iterable only as slots free up.
 
 Without an address, a Ray instance is started on this machine for the run, on
-127.0.0.1 and without its dashboard, and shut down after.
+127.0.0.1 and without its dashboard, and shut down after (``parallel.start_ray``, which
+``portia collect``'s Ray backend starts its Ray with too).
 """
 
 from __future__ import annotations
@@ -23,14 +24,8 @@ from typing import Any
 from portia_envs.errors import InvalidParameterError
 from portia_envs.harness.episode import EpisodeJob, EpisodeRunner, RunConfig
 from portia_envs.harness.local import WORKER_GRACE_S
+from portia_envs.harness.parallel import import_ray, start_ray
 
-# How a Ray for one run starts here: on loopback only, without its dashboard or log relay.
-LOCAL_RAY_OPTIONS = {
-    "include_dashboard": False,
-    "_node_ip_address": "127.0.0.1",
-    "log_to_driver": False,
-    "configure_logging": False,
-}
 # This process's runners, one per run (a Ray worker process runs many tasks).
 _RUNNERS: dict[RunConfig, EpisodeRunner] = {}
 
@@ -60,18 +55,10 @@ def run_ray(
     Raises:
         ImportError: If Ray is not installed (the ``scale`` extra).
     """
-    try:
-        import ray
-    except ImportError as error:
-        raise ImportError('the ray backend needs Ray: pip install "portia-envs[scale]"') from error
+    ray = import_ray()
     if workers < 1:
         raise InvalidParameterError(f"workers must be >= 1, got {workers}")
-    started_here = not ray.is_initialized()
-    if started_here:
-        if address is None:
-            ray.init(num_cpus=workers, **LOCAL_RAY_OPTIONS)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    started_here = start_ray(workers, address)
     remote = ray.remote(num_cpus=1, max_retries=0)(_run_episode)
     pending = iter(jobs)
     isolated = config.isolation == "process"

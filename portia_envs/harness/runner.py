@@ -199,8 +199,9 @@ def bench(
         portia_envs.suites.reference.StaleReferenceError: If the suite has no valid
             reference table to normalize with.
     """
-    if backend not in BACKENDS:
-        raise InvalidParameterError(f"unknown backend {backend!r}; accepted: {', '.join(BACKENDS)}")
+    from portia_envs.harness.parallel import check_map_options  # it imports this module
+
+    check_map_options(workers, backend, address)
     suite = get_suite(config.suite)
     check_run_size(suite, episodes, seeds, workers)
     table = load_reference(suite)

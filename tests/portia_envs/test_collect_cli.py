@@ -46,6 +46,8 @@ def test_collect_writes_a_dataset_and_sums_it_up(tmp_path):
         (["--agent", "missing.py"], "agent file 'missing.py'"),
         (["--episodes", "0"], "greater than or equal to 1"),
         (["--workers", "0"], "greater than or equal to 1"),
+        (["--backend", "dask"], "'dask' is not one of"),
+        (["--address", "auto"], "for the ray backend only"),
     ],
 )
 def test_collect_refuses_bad_options_with_exit_code_2(tmp_path, options, message):

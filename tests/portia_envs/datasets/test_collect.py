@@ -1,5 +1,6 @@
 import os
 import re
+import sys
 from pathlib import Path
 
 import gymnasium
@@ -20,6 +21,7 @@ from portia_envs.harness.episode import EpisodeRunner, RunConfig
 from portia_envs.harness.runner import iter_jobs
 from portia_envs.suites import get_suite
 from tests.portia_envs.datasets.conftest import SCRIPTED_EPISODES
+from tests.portia_envs.harness.isolated_network import needs_isolated_network, run_isolated
 
 SMOKE = get_suite("smoke-v0")
 RAISING = f"{Path(__file__).parents[1] / 'harness' / 'fake_agents.py'}:Raising"
@@ -171,7 +173,22 @@ def test_collect_refuses_bad_input_before_playing(tmp_path):
         collect("scripted", "smoke-v0", "train", 0, out)
     with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
         collect("scripted", "smoke-v0", "train", 1, out, workers=0)
+    with pytest.raises(ValueError, match="unknown backend 'dask'; accepted: local, ray"):
+        collect("scripted", "smoke-v0", "train", 1, out, backend="dask")
     assert not out.exists()
+
+
+def assert_same_dataset(mine, theirs):
+    """The same episodes, bit for bit, with the same checksums and metadata."""
+    ours, others = episodes_of(mine), episodes_of(theirs)
+    for episode, other in zip(ours[0], others[0], strict=True):
+        assert np.array_equal(episode.actions, other.actions)
+        assert np.array_equal(episode.rewards, other.rewards)
+        for key, observations in episode.observations.items():
+            assert np.array_equal(observations, other.observations[key])
+    assert [meta["sha256"] for meta in ours[1]] == [meta["sha256"] for meta in others[1]]
+    assert ours[1] == others[1]
+    assert mine.storage.metadata["portia"] == theirs.storage.metadata["portia"]
 
 
 def test_worker_processes_write_the_same_dataset_in_plan_order(tmp_path, scripted):
@@ -186,12 +203,21 @@ def test_worker_processes_write_the_same_dataset_in_plan_order(tmp_path, scripte
         on_episode=lambda episode: seen.append(episode.index),
     )
     assert seen == list(range(SCRIPTED_EPISODES))
-    together, alone = episodes_of(load_dataset(tmp_path / "data")), episodes_of(scripted)
-    for mine, theirs in zip(together[0], alone[0], strict=True):
-        assert np.array_equal(mine.actions, theirs.actions)
-        for key, observations in mine.observations.items():
-            assert np.array_equal(observations, theirs.observations[key])
-    assert together[1] == alone[1]
+    assert_same_dataset(load_dataset(tmp_path / "data"), scripted)
+
+
+@pytest.mark.slow  # Ray starts, some 10 s: run with -m slow
+@needs_isolated_network
+def test_ray_tasks_write_the_same_dataset(tmp_path, scripted):
+    command = (
+        f"{sys.executable} -c 'from portia_envs.cli import app; app()' collect --agent scripted "
+        f"--suite smoke-v0 --episodes {SCRIPTED_EPISODES} --workers 2 --backend ray "
+        f"--out {tmp_path / 'data'}"
+    )
+    done = run_isolated(command)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.startswith(f"collected {SCRIPTED_EPISODES} episodes")
+    assert_same_dataset(load_dataset(tmp_path / "data"), scripted)
 
 
 def test_a_failed_episode_writes_nothing(tmp_path):

@@ -1,15 +1,12 @@
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from tests.portia_envs.harness.harness_runs import comparable
+from tests.portia_envs.harness.isolated_network import UNSHARE, needs_isolated_network
 
-# Ray listens on several ports; inside a fresh network namespace only loopback exists, so
-# nothing it opens can be reached from outside this test.
-UNSHARE = ["unshare", "--net", "sh", "-c"]
 BENCH = (
     f"{sys.executable} -c 'from portia_envs.cli import app; app()' bench --agent scripted "
     f"--suite smoke-v0 --episodes 2 --workers 2 --backend ray"
@@ -17,25 +14,15 @@ BENCH = (
 RAY = f"{sys.executable} -m ray.scripts.scripts"
 
 
-def _isolated_network_available():
-    if shutil.which("unshare") is None:
-        return False
-    probe = subprocess.run([*UNSHARE, "ip link set lo up"], capture_output=True)
-    return probe.returncode == 0
-
-
 @pytest.mark.slow  # half a minute to start Ray: run with -m slow
-@pytest.mark.skipif(
-    not _isolated_network_available(),
-    reason="needs `unshare --net` (root, or user namespaces) to keep Ray off the network",
-)
+@needs_isolated_network
 def test_the_ray_backend_gives_the_local_backends_results(tmp_path, smoke_results):
-    # What listens while Ray runs as the backend starts it (ss lists listening sockets).
+    # What listens while Ray runs as the backends start it (ss lists listening sockets).
     probe = tmp_path / "listening.py"
     probe.write_text(
         "import subprocess, ray\n"
-        "from portia_envs.harness.ray_backend import LOCAL_RAY_OPTIONS\n"
-        "ray.init(num_cpus=1, **LOCAL_RAY_OPTIONS)\n"
+        "from portia_envs.harness.parallel import start_ray\n"
+        "start_ray(1, None)\n"
         "print(subprocess.run(['ss', '-ltnH'], capture_output=True, text=True).stdout)\n"
         "ray.shutdown()\n"
     )
