@@ -105,6 +105,9 @@ class BCConfig:
     """Seed of the initial weights, the validation split and the batch order."""
     device: str = "cpu"
     """Torch device to train on; the policy acts on the CPU."""
+    embodiment_descriptor: bool = False
+    """Whether the features end with the ``embodiment`` descriptor of a multi-embodiment
+    suite's observations (what each action slot drives); other suites' have none."""
 
     def __post_init__(self) -> None:
         sizes = self.hidden_sizes
@@ -218,18 +221,18 @@ class Demonstrations:
     info: dict[str, Any]
 
 
-def load_demonstrations(path: Path | str, validation_fraction: float, seed: int) -> Demonstrations:
+def load_demonstrations(
+    path: Path | str, validation_fraction: float, seed: int, *, embodiment: bool = False
+) -> Demonstrations:
     """Read a dataset's pairs: step ``t``'s observation features and the action taken at ``t``.
 
-    Whole episodes go to validation (steps of one episode are alike, so splitting steps
-    would measure memory, not generalization): ``round(fraction * episodes)`` of them, at
-    least one when the fraction is positive, chosen by ``seed``; at least one stays for
-    training.
+    Whole episodes go to validation (``split_demonstrations``).
 
     Args:
         path: The dataset (``portia collect``'s ``--out``).
         validation_fraction: Share of the episodes held out, in [0, 1).
         seed: Seed of the split.
+        embodiment: Whether the features include the embodiment descriptor.
 
     Raises:
         DatasetError: If ``path`` holds no Portia dataset.
@@ -237,6 +240,28 @@ def load_demonstrations(path: Path | str, validation_fraction: float, seed: int)
             actions are not a ``Box`` in [-1, 1].
     """
     dataset = load_dataset(path)
+    check_dataset_spaces(dataset)
+    xs, ys = [], []
+    for episode in dataset.iterate_episodes():
+        observations = {key: value[:-1] for key, value in episode.observations.items()}
+        xs.append(features(observations, embodiment=embodiment))
+        ys.append(np.asarray(episode.actions, dtype=np.float32))
+    portia = dataset.storage.metadata.get("portia", {})
+    info = {
+        "dataset_id": str(dataset.spec.dataset_id),
+        "suite": str(portia.get("suite", {}).get("name", "")),
+        "split": str(portia.get("split", "")),
+        "agent": str(portia.get("agent", {}).get("name", "")),
+    }
+    return split_demonstrations(xs, ys, validation_fraction, seed, info)
+
+
+def check_dataset_spaces(dataset: Any) -> None:
+    """Check that BC can learn from a Minari dataset: Dict observations, actions in [-1, 1].
+
+    Raises:
+        BCInputError: If it cannot.
+    """
     space = dataset.action_space
     if not (
         isinstance(space, gymnasium.spaces.Box)
@@ -248,11 +273,29 @@ def load_demonstrations(path: Path | str, validation_fraction: float, seed: int)
         raise BCInputError(
             f"BC needs Dict observations with goals, the dataset has {dataset.observation_space}"
         )
-    xs, ys = [], []
-    for episode in dataset.iterate_episodes():
-        observations = {key: value[:-1] for key, value in episode.observations.items()}
-        xs.append(features(observations))
-        ys.append(np.asarray(episode.actions, dtype=np.float32))
+
+
+def split_demonstrations(
+    xs: list[NDArray[np.float32]],
+    ys: list[NDArray[np.float32]],
+    validation_fraction: float,
+    seed: int,
+    info: Mapping[str, Any],
+) -> Demonstrations:
+    """Split per-episode (features, actions) arrays into training and validation pairs.
+
+    Whole episodes go to validation (steps of one episode are alike, so splitting steps
+    would measure memory, not generalization): ``round(fraction * episodes)`` of them, at
+    least one when the fraction is positive, chosen by ``seed``; at least one stays for
+    training.
+
+    Args:
+        xs: Per episode, its features ``(T_i, n_features)``.
+        ys: Per episode, the actions to learn ``(T_i, action_size)``.
+        validation_fraction: Share of the episodes held out, in [0, 1).
+        seed: Seed of the split.
+        info: What the data is; ``episodes``, ``steps`` and ``validation_episodes`` are added.
+    """
     n = len(xs)
     n_validation = 0 if validation_fraction == 0 else max(1, round(validation_fraction * n))
     n_validation = min(n_validation, n - 1)
@@ -264,17 +307,13 @@ def load_demonstrations(path: Path | str, validation_fraction: float, seed: int)
     def stack(parts: list[NDArray], rows: list[int], width: int) -> NDArray[np.float32]:
         return np.concatenate([parts[i] for i in rows]) if rows else np.zeros((0, width), "f4")
 
-    portia = dataset.storage.metadata.get("portia", {})
     return Demonstrations(
         train_x=stack(xs, train, xs[0].shape[1]),
         train_y=stack(ys, train, ys[0].shape[1]),
         validation_x=stack(xs, validation, xs[0].shape[1]),
         validation_y=stack(ys, validation, ys[0].shape[1]),
         info={
-            "dataset_id": str(dataset.spec.dataset_id),
-            "suite": str(portia.get("suite", {}).get("name", "")),
-            "split": str(portia.get("split", "")),
-            "agent": str(portia.get("agent", {}).get("name", "")),
+            **info,
             "episodes": n,
             "steps": int(sum(len(y) for y in ys)),
             "validation_episodes": len(validation),
@@ -303,11 +342,25 @@ def train(config: BCConfig, *, on_progress: ProgressCallback | None = None) -> B
         DatasetError: If ``config.dataset`` holds no Portia dataset.
         BCInputError: If its observations or actions cannot be used.
     """
+    data = load_demonstrations(
+        config.dataset,
+        config.validation_fraction,
+        config.seed,
+        embodiment=config.embodiment_descriptor,
+    )
+    return fit(config, data, on_progress=on_progress)
+
+
+def fit(
+    config: BCConfig, data: Demonstrations, *, on_progress: ProgressCallback | None = None
+) -> BCPolicy:
+    """Fit a BC policy to given pairs with AdamW on ``bc_loss`` (``train`` without the reading).
+
+    ``config.dataset`` is not read: ``data`` is what is learnt. See ``train`` for the rest.
+    """
     torch.manual_seed(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
     device = torch.device(config.device)
-
-    data = load_demonstrations(config.dataset, config.validation_fraction, config.seed)
     train_x, train_y = torch.from_numpy(data.train_x), torch.from_numpy(data.train_y)
     validation_x = torch.from_numpy(data.validation_x).to(device)
     validation_y = torch.from_numpy(data.validation_y).to(device)
@@ -491,7 +544,8 @@ class BCPolicy:
                 f"is {env.action_space}"
             )
         try:
-            size = features(env.observation_space.sample()).shape[-1]
+            sample = env.observation_space.sample()
+            size = features(sample, embodiment=self.config.embodiment_descriptor).shape[-1]
         except ObservationError as error:
             raise BCModelError(
                 f"the BC model cannot read this env's observations: {error}"
@@ -504,7 +558,7 @@ class BCPolicy:
 
     def _features(self, observation: Mapping[str, ArrayLike]) -> NDArray[np.float32]:
         """Return the observation's features, checked against the model's size."""
-        x = features(observation)
+        x = features(observation, embodiment=self.config.embodiment_descriptor)
         if x.shape[-1] != self.feature_size:
             raise BCInputError(
                 f"the BC model reads {self.feature_size} features, the observation gives "

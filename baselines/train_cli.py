@@ -64,6 +64,7 @@ ALGORITHMS = {
     "bc": "baselines.bc",
     "dt": "baselines.dt",
     "ppo": "baselines.ppo",
+    "dagger": "baselines.dagger",
 }
 # How ``portia_envs.cli`` registers the command: its options are the algorithm's, parsed here.
 TRAIN_CONTEXT_SETTINGS = {
@@ -89,7 +90,7 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train a baseline policy (bc, dt or ppo) and save it with its training curve.
+    """Train a baseline policy (bc, dt, ppo or dagger) and save it with its training curve.
 
     `portia train bc --dataset DIR --out MODEL.pt` trains behaviour cloning on a dataset
     written by `portia collect`. A progress bar goes to stderr; when it is done the final

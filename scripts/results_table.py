@@ -4,13 +4,17 @@ For each suite (``arm-reach-v0`` and ``arm-gen-v0`` by default) the script
 
 1. collects the planning teacher's demonstrations of the train tasks (time paused, run
    seed 0: ``portia collect``);
-2. trains a BC student and a Decision Transformer on them, and PPO from scratch with as
-   many environment steps as the dataset holds (rounded up to whole rollouts);
+2. trains a BC student and a Decision Transformer on them, PPO from scratch with as
+   many environment steps as the dataset holds (rounded up to whole rollouts), and a DAgger
+   student (``baselines.dagger``) that starts from BC on part of the demonstrations and is
+   corrected by the teacher in its own states, to about as many teacher labels in all as
+   the BC student learnt from (``DAGGER``);
 3. scores, on every train and held-out task with run seed 1 (other reset seeds than the
    demonstrations'): the teacher paused, the teacher in real time with its own wall-clock
-   thinking as latency, and the three learners in real time, all under a 20 ms budget;
-4. on the first suite, trains BC students of several widths and scores each in real time
-   (how small can the student be?);
+   thinking as latency, and the learners in real time (the DAgger student after each
+   iteration), all under a 20 ms budget;
+4. trains students of several widths and scores each in real time (how small can the
+   student be?): BC on the first suite, DAgger on the headline suite;
 
 then writes the tables to ``--doc`` (Markdown) with two plots beside it, and the headline
 suite's table (``arm-gen-v0``) into the README's Results section. Every stage writes
@@ -19,6 +23,7 @@ interrupted run goes on where it stopped; delete a stage's file to redo it.
 
 Usage: ``python scripts/results_table.py`` (the defaults made ``docs/results.md``), or
 ``python scripts/results_table.py --suites arm-reach-v0 --episodes 2 --out runs/quick``.
+The run's wall time, per stage, is at the end of the page it writes.
 """
 
 from __future__ import annotations
@@ -35,7 +40,8 @@ from typing import Any
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from baselines import bc, dt, ppo
+from baselines import bc, dagger, dt, ppo
+from baselines.common import model_variable
 from portia_envs.datasets import collect, load_dataset
 from portia_envs.harness.agents import resolve_spec
 from portia_envs.harness.episode import RunConfig
@@ -51,7 +57,7 @@ README_SECTION = "## Results"
 # Teacher episodes per suite: a third of its train tasks' count would be too few to learn.
 DEMOS = {"arm-reach-v0": 60, "arm-gen-v0": 50}
 # Scored episodes per task and agent, per suite (the grasping teacher takes ~90 s each).
-EPISODES = {"arm-reach-v0": 5, "arm-gen-v0": 3}
+EPISODES = {"arm-reach-v0": 5, "arm-gen-v0": 5}
 BUDGET_MS = 20.0
 COLLECT_SEED = 0
 SCORE_SEED = 1
@@ -61,6 +67,12 @@ BC_HIDDEN = (128, 128)
 SWEEP_WIDTHS = (4, 8, 16, 32, 64, 128, 256)
 # PPO's rollout length per env: small budgets (~10,000 steps) still get several updates.
 PPO_ROLLOUT = 64
+# DAgger per suite: (demonstration episodes its first student clones, iterations, student
+# rollouts per iteration), so that its last student learns from about as many teacher
+# labels as the BC student's demonstrations hold (60 x 150 steps on arm-reach-v0).
+DAGGER = {"arm-reach-v0": (30, 3, 10), "arm-gen-v0": (30, 2, 10)}
+# Hidden widths (two layers each) of the DAgger size sweep on the headline suite.
+DAGGER_SWEEP_WIDTHS = (16, 64, 128, 256)
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,10 @@ class Row:
         agent: What it is, as the table names it.
         track: ``paused`` or ``realtime``.
         results: Its ``results.json``.
-        env_steps: Environment steps it was trained with (the teacher's: those imagined).
+        env_steps: Environment steps it learnt from (the teacher's: those of its
+            demonstrations); for BC, the DT and DAgger one teacher label each.
         parameters: Its trainable parameters (learners only).
+        imagined: Control periods the teacher imagined to decide those steps' actions.
     """
 
     agent: str
@@ -80,6 +94,7 @@ class Row:
     results: Mapping[str, Any]
     env_steps: int | None = None
     parameters: int | None = None
+    imagined: int | None = None
 
 
 def interval(estimate: Mapping[str, float]) -> str:
@@ -151,8 +166,8 @@ def scores_table(rows: Sequence[Row]) -> str:
     lines = [
         "| agent | track | train success [95% CI] | held-out success [95% CI] "
         "| success gap [95% CI] | train IQM [95% CI] | held-out IQM [95% CI] "
-        "| decisions within 20 ms | env steps |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| decisions within 20 ms | env steps | teacher-imagined periods |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         scores = success_scores(row.results)
@@ -163,7 +178,7 @@ def scores_table(rows: Sequence[Row]) -> str:
             f"| {percent_interval(splits['heldout']['success_rate'])} "
             f"| {points_interval(scores['success_gap'])} "
             f"| {interval(splits['train']['iqm'])} | {interval(splits['heldout']['iqm'])} "
-            f"| {compliance(row.results)} | {count(row.env_steps)} |"
+            f"| {compliance(row.results)} | {count(row.env_steps)} | {count(row.imagined)} |"
         )
     return "\n".join(lines)
 
@@ -232,7 +247,7 @@ def plot_scores(tables: Mapping[str, Sequence[Row]], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
-def plot_sweep(suite: str, rows: Sequence[Row], path: Path) -> None:
+def plot_sweep(suite: str, rows: Sequence[Row], path: Path, learner: str = "BC") -> None:
     """Draw success rate, and below it IQM, against parameter count (log scale), with 95% CIs."""
     figure = Figure(figsize=(6, 7), layout="constrained")
     FigureCanvasAgg(figure)
@@ -249,9 +264,23 @@ def plot_sweep(suite: str, rows: Sequence[Row], path: Path) -> None:
         ax.set_title(title)
         ax.set_ylabel(label)
         ax.legend()
-    axes[-1].set_xlabel("BC student parameters")
-    figure.suptitle(f"How small can the student be? ({suite}, real time {BUDGET_MS:g} ms)")
+    axes[-1].set_xlabel(f"{learner} student parameters")
+    figure.suptitle(
+        f"How small can the {learner} student be? ({suite}, real time {BUDGET_MS:g} ms)"
+    )
     figure.savefig(path, dpi=110)
+
+
+def dagger_plan(suite: str) -> tuple[int, int, int]:
+    """The suite's DAgger settings (``DAGGER``): demonstration episodes, iterations, rollouts.
+
+    A suite not in ``DAGGER`` starts from half its demonstrations, with two iterations of a
+    rollout per train task; the demonstrations used are never more than half of those
+    collected (``--demos``).
+    """
+    default = (DEMOS.get(suite, 10) // 2, 2, len(get_suite(suite).train))
+    demos, iterations, episodes = DAGGER.get(suite, default)
+    return max(1, min(demos, DEMOS.get(suite, 10) // 2)), iterations, episodes
 
 
 class Stages:
@@ -301,6 +330,26 @@ class Stages:
             self.out / suite / "models" / "bc.pt",
             lambda: bc.train(bc.BCConfig(dataset=str(data), hidden_sizes=BC_HIDDEN)),
         )
+
+    def dagger(self, suite: str, hidden: tuple[int, ...] = BC_HIDDEN) -> dagger.DAggerRun:
+        """The suite's DAgger run of students of ``hidden`` widths (``DAGGER``), finished."""
+        demos, iterations, episodes = dagger_plan(suite)
+        name = "dagger" if hidden == BC_HIDDEN else "dagger-" + "x".join(map(str, hidden))
+        config = dagger.DAggerConfig(
+            suite=suite,
+            work_dir=str(self.out / suite / name),
+            demonstrations=str(self.dataset(suite)),
+            demonstration_episodes=demos,
+            iterations=iterations,
+            episodes=episodes,
+            hidden_sizes=hidden,
+            workers=self.workers,
+        )
+        run = dagger.DAggerRun(config)
+        self.once(
+            f"{suite}: train {name}", run.student_path(iterations), lambda _: dagger.train(config)
+        )
+        return run
 
     def record_seconds(self, name: str = "stage-seconds.json") -> dict[str, float]:
         """Merge this run's stage times into the JSON file ``out/name``; return them all."""
@@ -384,27 +433,31 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
         models / "ppo.pt",
         lambda: ppo.train(ppo.PPOConfig(suite=suite, total_steps=steps, num_steps=PPO_ROLLOUT)),
     )
-    # Per learner: its row's name, run, factory, model variable, model, env steps, network.
+    # Per learner: its row's name, run, kind (baselines.KIND:make_agent plays the model),
+    # model, steps, imagined periods, network.
     bc_policy, dt_policy = bc.BCPolicy.load(bc_path), dt.DTPolicy.load(dt_path)
     ppo_policy = ppo.PPOPolicy.load(ppo_path)
-    learners = (
-        ("BC student", "bc", bc.MODEL_VARIABLE, bc_path, steps, bc_policy.network),
-        ("DT student", "dt", dt.MODEL_VARIABLE, dt_path, steps, dt_policy.model),
+    learners = [
+        ("BC student", "bc", "bc", bc_path, steps, imagined, bc_policy.network),
+        *dagger_learners(stages, suite),
+        ("DT student", "dt", "dt", dt_path, steps, imagined, dt_policy.model),
         (
             "PPO from scratch",
             "ppo",
-            ppo.MODEL_VARIABLE,
+            "ppo",
             ppo_path,
             ppo_policy.env_steps,
+            None,
             ppo_policy.model.actor_mean,
         ),
-    )
+    ]
     return [
         Row(
             "teacher",
             "paused",
             stages.score(suite, "teacher-paused", "teacher", "paused", {}),
-            env_steps=steps + imagined,
+            env_steps=steps,
+            imagined=imagined,
         ),
         Row(
             "teacher",
@@ -416,13 +469,47 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
             label,
             "realtime",
             stages.score(
-                suite, run, f"baselines.{run}:make_agent", "realtime", {variable: str(model)}
+                suite,
+                run,
+                f"baselines.{kind}:make_agent",
+                "realtime",
+                {model_variable(kind): str(model)},
             ),
             env_steps=used,
             parameters=parameter_count(network),
+            imagined=thought,
         )
-        for label, run, variable, model, used, network in learners
+        for label, run, kind, model, used, thought, network in learners
     ]
+
+
+def dagger_learners(
+    stages: Stages, suite: str, hidden: tuple[int, ...] = BC_HIDDEN
+) -> list[tuple[str, str, str, Path, int, int, Any]]:
+    """The DAgger run's students after each iteration, as ``suite_rows``' learners.
+
+    Each is a BC checkpoint played by ``baselines.bc:make_agent``; its cost is that of
+    every label it learnt from (``DAggerRun.cost``).
+    """
+    run = stages.dagger(suite, hidden)
+    name = run.root.name
+    learners = []
+    for index in range(1, run.config.iterations + 1):
+        path = run.student_path(index)
+        labels, imagined = run.cost(index)
+        plural = "s" if index > 1 else ""
+        learners.append(
+            (
+                f"DAgger student, {index} iteration{plural}",
+                f"{name}-{index}",
+                "bc",
+                path,
+                labels,
+                imagined,
+                bc.BCPolicy.load(path).network,
+            )
+        )
+    return learners
 
 
 def sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
@@ -448,6 +535,43 @@ def sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
     return rows
 
 
+def dagger_sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
+    """Run DAgger per width (two hidden layers) on the suite; score each final student."""
+    rows = []
+    for width in widths:
+        label, run, kind, model, used, thought, network = dagger_learners(
+            stages, suite, (width, width)
+        )[-1]
+        results = stages.score(
+            suite,
+            run,
+            f"baselines.{kind}:make_agent",
+            "realtime",
+            {model_variable(kind): str(model)},
+        )
+        rows.append(
+            Row(
+                f"{width}, {width}",
+                "realtime",
+                results,
+                env_steps=used,
+                parameters=parameter_count(network),
+                imagined=thought,
+            )
+        )
+    return rows
+
+
+# A size sweep for the page: (learner, suite, rows).
+Sweep = tuple[str, str, Sequence[Row]]
+# What each learner's sweep students were trained on, for the page.
+SWEEP_TRAINING = {
+    "BC": "trained on the same demonstrations",
+    "DAgger": "each its own DAgger run with the table's settings (the students it rolls out "
+    "are its own width)",
+}
+
+
 def timings_table(seconds: Mapping[str, float]) -> str:
     """Return the Markdown table of the stages' wall times, in minutes."""
     lines = ["| stage | minutes |", "|---|---|"]
@@ -457,7 +581,7 @@ def timings_table(seconds: Mapping[str, float]) -> str:
 
 def document(
     tables: Mapping[str, Sequence[Row]],
-    sweep: tuple[str, Sequence[Row]] | None,
+    sweeps: Sequence[Sweep],
     seconds: Mapping[str, float],
     doc: Path,
     workers: int,
@@ -481,9 +605,13 @@ def document(
         f"Scored with run seed {SCORE_SEED}: "
         f"other reset seeds than the demonstrations' (run seed {COLLECT_SEED}). Real time: "
         f"a {BUDGET_MS:g} ms budget, latency measured on the wall clock (the teacher's is its "
-        "thinking). Env steps: what each learner was given (the dataset's steps for BC and "
-        "the DT, those PPO took); on the teacher's row, what making the dataset cost it: the "
-        "steps it took plus the control periods it imagined.",
+        "thinking). Env steps: the states each learner learnt from, one teacher label each "
+        "for BC, the DT and DAgger (the demonstrations' steps, and for DAgger its rollouts' "
+        "too), the steps PPO took; on the teacher's row, those of its demonstrations. "
+        "Teacher-imagined periods: the control periods the teacher imagined, time paused, to "
+        "decide those labels, the other cost of a student. The DAgger student after k "
+        "iterations learnt from the first demonstrations (BC) and k rounds of its own "
+        "rollouts, every visited state labelled by the teacher (`baselines.dagger`).",
     ]
     for suite, rows in tables.items():
         episodes = EPISODES.get(suite, 5)
@@ -496,19 +624,19 @@ def document(
             scores_table(rows),
         ]
     parts += ["", f"![success rate and IQM per agent and split]({figures.name}/scores.png)"]
-    if sweep is not None:
-        suite, rows = sweep
-        plot_sweep(suite, rows, figures / "student-size.png")
+    for learner, suite, rows in sweeps:
+        image = f"student-size-{learner.lower()}-{suite}.png"
+        plot_sweep(suite, rows, figures / image, learner)
         parts += [
             "",
-            f"## How small can the student be? ({suite})",
+            f"## How small can the {learner} student be? ({suite})",
             "",
-            "BC students with two hidden layers of each width, trained on the same "
-            "demonstrations, scored in real time (20 ms).",
+            f"{learner} students with two hidden layers of each width, "
+            f"{SWEEP_TRAINING.get(learner, '')}, scored in real time ({BUDGET_MS:g} ms).",
             "",
             sweep_table(rows),
             "",
-            f"![success rate and IQM against student size]({figures.name}/student-size.png)",
+            f"![success rate and IQM against {learner} student size]({figures.name}/{image})",
         ]
     parts += ["", "## Run time per stage", "", timings_table(seconds)]
     return "\n".join(parts) + "\n"
@@ -544,6 +672,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--demos", type=int, help="Teacher episodes per suite (all suites).")
     parser.add_argument("--widths", type=int, nargs="*", default=list(SWEEP_WIDTHS))
     parser.add_argument(
+        "--dagger-widths",
+        type=int,
+        nargs="*",
+        default=list(DAGGER_SWEEP_WIDTHS),
+        help=f"Widths of the DAgger size sweep on {HEADLINE_SUITE} (none: no sweep).",
+    )
+    parser.add_argument(
         "--readme", type=Path, default=Path("README.md"), help="Whose Results table to write."
     )
     args = parser.parse_args(argv)
@@ -555,12 +690,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             DEMOS[suite] = args.demos
     stages = Stages(args.out, args.workers)
     tables = {suite: suite_rows(stages, suite) for suite in args.suites}
-    sweep = (
-        (args.suites[0], sweep_rows(stages, args.suites[0], args.widths)) if args.widths else None
-    )
+    sweeps: list[Sweep] = []
+    if args.widths:
+        sweeps.append(("BC", args.suites[0], sweep_rows(stages, args.suites[0], args.widths)))
+    if args.dagger_widths and HEADLINE_SUITE in args.suites:
+        rows = dagger_sweep_rows(stages, HEADLINE_SUITE, args.dagger_widths)
+        sweeps.append(("DAgger", HEADLINE_SUITE, rows))
     recorded = stages.record_seconds()
     datasets = {suite: describe_dataset(stages.dataset(suite)) for suite in args.suites}
-    args.doc.write_text(document(tables, sweep, recorded, args.doc, args.workers, datasets))
+    args.doc.write_text(document(tables, sweeps, recorded, args.doc, args.workers, datasets))
     print(f"wrote {args.doc}")
     if HEADLINE_SUITE in tables and args.readme.is_file():
         readme = args.readme.read_text()

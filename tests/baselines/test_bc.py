@@ -355,3 +355,37 @@ def test_a_short_training_run_beats_the_random_agent_on_smoke(tmp_path):
     student, random = scores["student"], scores["random"]
     assert student["low"] > random["high"], scores
     assert student["value"] - random["value"] > student["high"] - student["low"], scores
+
+
+def test_the_embodiment_descriptor_tells_two_bodies_apart():
+    from portia_envs.harness.episode import suite_agent_env
+
+    env = suite_agent_env("arm-bodies-v0")  # the first body behind the shared layout
+    observation, _ = env.reset(seed=0)
+    plain = features(observation)
+    described = features(observation, embodiment=True)
+    descriptor = np.asarray(observation["embodiment"], dtype=np.float32).reshape(-1)
+    np.testing.assert_array_equal(described, np.concatenate([plain, descriptor]))
+    batch = {key: np.stack([value, value]) for key, value in observation.items()}
+    np.testing.assert_array_equal(features(batch, embodiment=True), np.stack([described] * 2))
+    without = {key: value for key, value in observation.items() if key != "embodiment"}
+    with pytest.raises(ObservationError, match="need the observation's 'embodiment' key"):
+        features(without, embodiment=True)
+    env.close()
+
+
+def test_a_student_with_the_descriptor_reads_it_at_act_time(tmp_path):
+    from portia_envs.harness.episode import suite_agent_env
+
+    data = tmp_path / "bodies"
+    collect("scripted", "arm-bodies-v0", "train", 2, data)
+    policy = train(BCConfig(dataset=str(data), embodiment_descriptor=True, **TINY))
+    env = suite_agent_env("arm-bodies-v0")
+    observation, _ = env.reset(seed=0)
+    size = features(observation, embodiment=True).shape[-1]
+    assert policy.feature_size == size > features(observation).shape[-1]
+    policy.save(tmp_path / "m.pt")
+    loaded = BCPolicy.load(tmp_path / "m.pt", env=env)
+    assert loaded.config.embodiment_descriptor
+    np.testing.assert_array_equal(loaded.act(observation), policy.act(observation))
+    env.close()

@@ -98,7 +98,7 @@ def test_train_help_lists_the_algorithms_and_their_options():
     assert "Widths of the MLP's hidden layers" in text and "(default: 256 256)" in text
 
 
-@pytest.mark.parametrize("algorithm", ["bc", "dt", "ppo"])
+@pytest.mark.parametrize("algorithm", ["bc", "dt", "ppo", "dagger"])
 def test_every_config_field_is_an_option_with_help(algorithm):
     pytest.importorskip("torch")
     from baselines.train_cli import load_algorithm
@@ -145,3 +145,25 @@ def test_the_command_line_does_not_import_torch():
     code = "import sys, portia_envs.cli; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_train_dagger_writes_a_bc_student_with_its_history(tmp_path):
+    pytest.importorskip("minari")
+    from baselines.bc import BCPolicy
+    out, work = tmp_path / "dagger.pt", tmp_path / "work"
+    result = invoke(
+        "dagger",
+        *("--suite", "smoke-v0", "--teacher", "scripted", "--iterations", "1"),
+        *("--episodes", "2", "--epochs", "2", "--hidden-sizes", "16", "16"),
+        *("--work-dir", work, "--out", out),
+    )
+    assert result.exit_code == 0, result.output
+    assert "trained dagger for 1 iterations" in result.output and "labels 300" in result.output
+    policy = BCPolicy.load(out)
+    assert policy.config.hidden_sizes == (16, 16)
+    assert policy.data["dagger"]["history"][0]["labels"] == 300
+    assert (work / "iterations" / "00").is_dir() and (tmp_path / "dagger-curve.png").is_file()
+    refused = invoke(
+        "dagger", "--suite", "smoke-v0", "--beta-start", "2", "--out", tmp_path / "x.pt"
+    )
+    assert refused.exit_code == 2 and "beta_start must be a number in [0, 1]" in refused.output

@@ -36,21 +36,25 @@ def test_the_scores_table_has_a_row_per_agent_with_intervals_and_compliance(tabl
     rows = [
         table.Row("teacher", "paused", results((100.04, 99.1, 100.7), (99.5, 98.7, 99.9))),
         table.Row(
-            "teacher", "realtime", results((61.2, 40.0, 80.0), (55, 50, 60), REALTIME), 1234567
+            "DAgger student, 2 iterations",
+            "realtime",
+            results((61.2, 40.0, 80.0), (55, 50, 60), REALTIME),
+            env_steps=9000,
+            imagined=1234567,
         ),
     ]
     lines = table.scores_table(rows).splitlines()
-    assert len(lines) == 4 and lines[1] == "|---|---|---|---|---|---|---|---|---|"
+    assert len(lines) == 4 and lines[1] == "|---|---|---|---|---|---|---|---|---|---|"
     assert lines[0] == (
         "| agent | track | train success [95% CI] | held-out success [95% CI] "
         "| success gap [95% CI] | train IQM [95% CI] | held-out IQM [95% CI] "
-        "| decisions within 20 ms | env steps |"
+        "| decisions within 20 ms | env steps | teacher-imagined periods |"
     )
     assert lines[2] == (
         "| teacher | paused | 90% [80, 100] | 50% [30, 70] | 40 points [20, 60] "
-        "| 100.0 [99.1, 100.7] | 99.5 [98.7, 99.9] | - | - |"
+        "| 100.0 [99.1, 100.7] | 99.5 [98.7, 99.9] | - | - | - |"
     )
-    assert "| 25% (p50 151.26 ms) | 1,234,567 |" in lines[3]
+    assert lines[3].endswith("| 25% (p50 151.26 ms) | 9,000 | 1,234,567 |")
 
 
 def test_a_run_cached_before_the_success_gap_is_rescored_from_its_episodes(table):
@@ -90,7 +94,7 @@ def test_the_page_has_every_suite_the_sweep_the_stage_times_and_its_plots(table,
     doc.parent.mkdir()
     page = table.document(
         {"arm-reach-v0": rows, "arm-gen-v0": rows},
-        ("arm-reach-v0", sweep),
+        [("BC", "arm-reach-v0", sweep), ("DAgger", "arm-gen-v0", sweep)],
         {"arm-reach-v0: collect": 600.0, "arm-reach-v0: train bc": 30.0},
         doc,
         workers=2,
@@ -104,7 +108,15 @@ def test_the_page_has_every_suite_the_sweep_the_stage_times_and_its_plots(table,
     assert "| hidden widths | parameters | p50 latency | train success [95% CI] " in page
     assert "Success rate leads" in page and "hovers near the goal" in page
     assert "| arm-reach-v0: collect | 10.0 |" in page
-    for figure in ("scores.png", "student-size.png"):
+    assert "## How small can the BC student be? (arm-reach-v0)" in page
+    assert "## How small can the DAgger student be? (arm-gen-v0)" in page
+    assert "each its own DAgger run" in page and "teacher-imagined periods" in page
+    figures = (
+        "scores.png",
+        "student-size-bc-arm-reach-v0.png",
+        "student-size-dagger-arm-gen-v0.png",
+    )
+    for figure in figures:
         assert f"(results/{figure})" in page
         assert (doc.parent / "results" / figure).stat().st_size > 10_000
 
