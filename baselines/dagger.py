@@ -67,9 +67,7 @@ import json
 import logging
 import math
 import os
-import shutil
-import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,27 +80,20 @@ from baselines import bc
 from baselines.features import goal_task_features
 from portia_envs.datasets import load_dataset
 from portia_envs.datasets.collect import (
-    EpisodeFailedError,
     PlayedRecord,
-    _dataset_metadata,
-    _info_column,
-    _requirements,
-    _split_env_spec,
+    dataset_metadata,
     plan_episodes,
+    play_episode,
+    play_jobs,
+    split_env_spec,
+    write_episodes,
 )
-from portia_envs.datasets.store import (
-    INFO_KEYS,
-    DatasetWriter,
-    Episode,
-    copy_observation,
-    dataset_id,
-    stack_observations,
-)
+from portia_envs.datasets.store import INFO_KEYS, Episode, dataset_id
 from portia_envs.errors import InvalidParameterError, PortiaError
 from portia_envs.harness.agents import resolve_spec
 from portia_envs.harness.episode import EpisodeJob, RunConfig, build_env_and_agent
-from portia_envs.harness.parallel import check_map_options, ordered_map
-from portia_envs.suites import AnySuite, get_suite
+from portia_envs.harness.parallel import check_map_options
+from portia_envs.suites import get_suite
 from wrappers.adapters import Agent, reset_agent
 
 logger = logging.getLogger(__name__)
@@ -267,6 +258,51 @@ def rollout_seed(seed: int, iteration: int) -> int:
     return ROLLOUT_SEED_BASE + 1000 * seed + iteration
 
 
+class LabellingAgent:
+    """Plays the student mixed with the teacher, keeping the teacher's label of every state.
+
+    At each decision the teacher decides from the env's current state, time paused (its
+    imagining counted by ``TimePause`` in the step's info): that is the state's label.
+    The action played is the label with probability ``beta`` (always without a student),
+    else the student's; a coin is drawn every decision from a generator seeded by the
+    reset seed, so an episode is the same wherever it runs.
+
+    Args:
+        teacher: The labeller, built on the env the episode is played in.
+        student: The student, or None (the teacher plays).
+        beta: Probability of playing the label, in [0, 1].
+        warm_start: Whether the teacher keeps its plan between labels (else it is reset
+            before each).
+    """
+
+    def __init__(self, teacher: Agent, student: Agent | None, beta: float, warm_start: bool):
+        self.teacher = teacher
+        self.student = student
+        self.beta = beta
+        self.warm_start = warm_start
+        self.reset(0)
+
+    def reset(self, seed: int) -> None:
+        """Start an episode of reset seed ``seed``: reset both agents, the coins, the labels."""
+        self.seed = seed
+        self.coins = np.random.default_rng(seed)
+        self.labels: list[NDArray] = []
+        self.acted: list[bool] = []
+        reset_agent(self.teacher, seed)
+        if self.student is not None:
+            reset_agent(self.student, seed)
+
+    def act(self, observation: Any) -> NDArray:
+        """Label the current state and return the action to play (the label or the student's)."""
+        if not self.warm_start:
+            reset_agent(self.teacher, self.seed)
+        label = np.asarray(self.teacher.act(observation))
+        teacher_plays = self.student is None or self.coins.random() < self.beta
+        self.labels.append(label)
+        self.acted.append(teacher_plays)
+        return label if teacher_plays else np.asarray(self.student.act(observation))
+
+
 def label_episode(
     job: EpisodeJob,
     env: gymnasium.Env,
@@ -278,11 +314,8 @@ def label_episode(
 ) -> Episode:
     """Roll out the student (mixed with the teacher) for one episode, labelling every state.
 
-    Before each step the teacher decides from the env's current state, time paused (its
-    imagining counted by ``TimePause`` in the step's info): that is the state's label.
-    The action played is the label with probability ``beta`` (always without a student),
-    else the student's; a coin is drawn every step from a generator seeded by the job's
-    reset seed, so the episode is the same wherever it runs.
+    The episode is played as ``portia collect`` plays one (``play_episode``), by a
+    ``LabellingAgent``; its labels are added to the infos.
 
     Args:
         job: The episode: task, run seed and index (its reset seed).
@@ -290,71 +323,22 @@ def label_episode(
         teacher: The labeller, built on that env.
         student: The student, or None (the teacher plays).
         beta: Probability of playing the label, in [0, 1].
-        warm_start: Whether the teacher keeps its plan between labels (else it is reset
-            before each).
+        warm_start: Whether the teacher keeps its plan between labels.
         options: The reset options stored with the episode.
 
     Returns:
-        The episode: actions that acted, and infos ``teacher_action`` (the labels; NaN
-        after the last step) and ``teacher_acted`` beside ``INFO_KEYS``.
+        The episode: actions that acted, and infos ``teacher_action`` (the labels, in the
+        action's dtype; NaN after the last step) and ``teacher_acted`` beside ``INFO_KEYS``;
+        its metadata adds ``beta`` and ``teacher_steps`` (the steps the label was played).
     """
-    dtype = env.action_space.dtype
-    coins = np.random.default_rng(job.reset_seed)
-    reset_agent(teacher, job.reset_seed)
-    if student is not None:
-        reset_agent(student, job.reset_seed)
-    observation, info = env.reset(seed=job.reset_seed)
-    parameters = dict(info.get("task_parameters", {}))
-    observations, infos = [copy_observation(observation)], [info]
-    actions, labels, acted = [], [], []
-    rewards, terminations, truncations = [], [], []
-    total = 0.0
-    while True:
-        if not warm_start:
-            reset_agent(teacher, job.reset_seed)
-        label = np.array(teacher.act(observation), dtype=dtype)
-        teacher_plays = student is None or coins.random() < beta
-        action = label if teacher_plays else np.array(student.act(observation), dtype=dtype)
-        observation, reward, terminated, truncated, info = env.step(action)
-        actions.append(action)
-        labels.append(label)
-        acted.append(teacher_plays)
-        observations.append(copy_observation(observation))
-        infos.append(info)
-        rewards.append(float(reward))
-        terminations.append(bool(terminated))
-        truncations.append(bool(truncated))
-        total += float(reward)
-        if terminated or truncated:
-            break
-    columns = {key: _info_column(key, [step[key] for step in infos]) for key in INFO_KEYS}
-    columns[LABEL_KEY] = np.concatenate([np.stack(labels), np.full((1, *label.shape), np.nan)])
-    columns[ACTED_KEY] = np.array([*acted, False])
-    return Episode(
-        seed=job.reset_seed,
-        task_id=job.task_id,
-        options=dict(options),
-        observations=stack_observations(observations),
-        actions=np.stack(actions),
-        rewards=np.array(rewards, dtype=np.float64),
-        terminations=np.array(terminations, dtype=bool),
-        truncations=np.array(truncations, dtype=bool),
-        infos=columns,
-        metadata={
-            "task_id": job.task_id,
-            "family": job.family,
-            "run_seed": job.seed,
-            "episode": job.episode,
-            "return": total,
-            "success": bool(info["is_success"]),
-            "length": len(rewards),
-            "think_steps": int(info["episode_think_steps"]),
-            "think_s": float(info["episode_think_s"]),
-            "beta": float(beta),
-            "teacher_steps": int(sum(acted)),
-            "task_parameters": {key: float(value) for key, value in parameters.items()},
-        },
-    )
+    agent = LabellingAgent(teacher, student, beta, warm_start)
+    episode = play_episode(job, env, agent, dict(options))
+    labels = np.asarray(agent.labels, dtype=episode.actions.dtype)
+    after_last = np.full((1, *labels.shape[1:]), np.nan, dtype=labels.dtype)
+    episode.infos[LABEL_KEY] = np.concatenate([labels, after_last])
+    episode.infos[ACTED_KEY] = np.array([*agent.acted, False])
+    episode.metadata.update(beta=float(beta), teacher_steps=int(sum(agent.acted)))
+    return episode
 
 
 @dataclass(frozen=True)
@@ -625,15 +609,8 @@ class DAggerRun:
             self.beta(iteration),
             config.warm_start,
         )
-        episodes = ordered_map(
-            labelling,
-            jobs,
-            workers=config.workers,
-            backend=config.backend,
-            address=config.address,
-        )
         name = f"dagger-{iteration:02d}"
-        metadata = _dataset_metadata(
+        metadata = dataset_metadata(
             run_config, suite, "train", config.teacher, config.episodes, jobs[0].seed
         )
         metadata["dagger"] = {
@@ -643,7 +620,25 @@ class DAggerRun:
             "warm_start": config.warm_start,
         }
         metadata["info_keys"] = [*INFO_KEYS, LABEL_KEY, ACTED_KEY]
-        write_dataset(path, _named_failures(jobs, episodes, path), suite, name, metadata)
+        played = play_jobs(
+            labelling,
+            jobs,
+            path,
+            workers=config.workers,
+            backend=config.backend,
+            address=config.address,
+            noun="rollout",
+        )
+        write_episodes(
+            path,
+            played,
+            dataset_id=dataset_id(suite.name, "train", name),
+            env_spec=split_env_spec(suite, "train"),
+            metadata=metadata,
+            algorithm_name=name,
+            description=f"DAgger rollouts on the train tasks of {suite.name}, iteration "
+            f"{iteration}, labelled by {config.teacher}",
+        )
         return path
 
     def _claim(self) -> None:
@@ -670,49 +665,3 @@ class DAggerRun:
             )
         self.root.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(settings, indent=1))
-
-
-def _named_failures(
-    jobs: Sequence[EpisodeJob], played: Iterator[PlayedRecord], path: Path
-) -> Iterator[PlayedRecord]:
-    """Yield what ``played`` yields, turning a job's exception into one that names it."""
-    for index, job in enumerate(jobs):
-        try:
-            yield next(played)
-        except Exception as error:  # the labeller may be the user's agent: anything may fail
-            raise EpisodeFailedError(
-                f"rollout {index} (task {job.task_id}, reset seed {job.reset_seed}) failed: "
-                f"{type(error).__name__}: {error}; nothing was written to {path}"
-            ) from error
-
-
-def write_dataset(
-    path: Path,
-    played: Iterable[PlayedRecord],
-    suite: AnySuite,
-    name: str,
-    metadata: Mapping[str, Any],
-) -> None:
-    """Write the played episodes as one Minari dataset at ``path``, whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.staging-", dir=path.parent))
-    try:
-        writer: DatasetWriter | None = None
-        for episode, (observation_space, action_space) in played:
-            if writer is None:
-                writer = DatasetWriter(
-                    staging,
-                    dataset_id(suite.name, "train", name),
-                    observation_space=observation_space,
-                    action_space=action_space,
-                    env_spec=_split_env_spec(suite, "train"),
-                    metadata=metadata,
-                    algorithm_name=name,
-                    description=f"DAgger rollouts on the train tasks of {suite.name}, "
-                    f"labelled by {metadata['dagger']['labeller']}",
-                    requirements=_requirements(),
-                )
-            writer.add(episode)
-        os.replace(staging, path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)

@@ -23,7 +23,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +67,10 @@ class EpisodeFailedError(PortiaError, RuntimeError):
     """An episode that failed while collecting (the agent or the env raised); nothing is written."""
 
 
+# What one job gives: the episode and the (observation, action) spaces of its env.
+PlayedRecord = tuple[Episode, tuple[gymnasium.Space, gymnasium.Space]]
+
+
 @dataclass(frozen=True)
 class EpisodeSummary:
     """What one collected episode was, for progress reports.
@@ -88,6 +92,19 @@ class EpisodeSummary:
     success: bool
     think_steps: int
     think_s: float
+
+    @classmethod
+    def of(cls, index: int, episode: Episode) -> EpisodeSummary:
+        """Return the summary of ``episode``, stored at ``index``."""
+        return cls(
+            index=index,
+            task_id=episode.task_id,
+            seed=episode.seed,
+            length=episode.length,
+            success=bool(episode.metadata["success"]),
+            think_steps=int(episode.metadata["think_steps"]),
+            think_s=float(episode.metadata["think_s"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -228,48 +245,27 @@ def collect(
     )
     name = agent_name(agent)
     identifier = dataset_id(chosen.name, split, name)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.collect-", dir=out_dir.parent))
     played: list[EpisodeSummary] = []
-    played_all = _play_all(config, split, jobs, out_dir, workers, backend, address)
-    try:
-        writer: DatasetWriter | None = None
-        for index, job, episode, spaces in played_all:
-            if writer is None:
-                writer = DatasetWriter(
-                    staging,
-                    identifier,
-                    observation_space=spaces[0],
-                    action_space=spaces[1],
-                    env_spec=_split_env_spec(chosen, split),
-                    metadata=_dataset_metadata(config, chosen, split, agent, episodes, seed),
-                    algorithm_name=name,
-                    description=(
-                        f"{name} on the {split} tasks of Portia suite {chosen.name} "
-                        f"({chosen.hash}), {episodes} episodes, run seed {seed}"
-                    ),
-                    requirements=_requirements(),
-                )
-            writer.add(episode)
-            played.append(
-                EpisodeSummary(
-                    index=index,
-                    task_id=job.task_id,
-                    seed=job.reset_seed,
-                    length=episode.length,
-                    success=bool(episode.metadata["success"]),
-                    think_steps=int(episode.metadata["think_steps"]),
-                    think_s=float(episode.metadata["think_s"]),
-                )
-            )
-            if on_episode is not None:
-                on_episode(played[-1])
-        assert writer is not None
-        size = sum(file.stat().st_size for file in writer.data_path.rglob("*") if file.is_file())
-        _move_into_place(staging, out_dir)
-    finally:
-        played_all.close()
-        shutil.rmtree(staging, ignore_errors=True)
+
+    def summarize(episode: Episode) -> None:
+        played.append(EpisodeSummary.of(len(played), episode))
+        if on_episode is not None:
+            on_episode(played[-1])
+
+    player = functools.partial(_EpisodePlayer, config, split)
+    size = write_episodes(
+        out_dir,
+        play_jobs(player, jobs, out_dir, workers=workers, backend=backend, address=address),
+        dataset_id=identifier,
+        env_spec=split_env_spec(chosen, split),
+        metadata=dataset_metadata(config, chosen, split, agent, episodes, seed),
+        algorithm_name=name,
+        description=(
+            f"{name} on the {split} tasks of Portia suite {chosen.name} "
+            f"({chosen.hash}), {episodes} episodes, run seed {seed}"
+        ),
+        on_written=summarize,
+    )
     return CollectionSummary(
         path=out_dir,
         dataset_id=identifier,
@@ -280,6 +276,68 @@ def collect(
         think_s=math.fsum(episode.think_s for episode in played),
         size_bytes=size,
     )
+
+
+def write_episodes(
+    out_dir: Path,
+    played: Iterable[PlayedRecord],
+    *,
+    dataset_id: str,
+    env_spec: gymnasium.envs.registration.EnvSpec | None,
+    metadata: Mapping[str, Any],
+    algorithm_name: str,
+    description: str,
+    on_written: Callable[[Episode], None] | None = None,
+) -> int:
+    """Write played episodes as one Minari dataset at ``out_dir``, whole or not at all.
+
+    The dataset is written in a staging directory beside ``out_dir`` and moved into place
+    once the last episode is stored (replacing what ``out_dir`` held); if anything fails,
+    the staging directory is removed and ``out_dir`` is left as it was.
+
+    Args:
+        out_dir: The datasets root to write.
+        played: Each episode with its env's ``(observation_space, action_space)``, in the
+            order to store them; at least one.
+        dataset_id: The dataset's Minari id.
+        env_spec: The env that reproduces the episodes, or None.
+        metadata: Portia's dataset metadata.
+        algorithm_name: Minari's name of the agent.
+        description: Minari's description.
+        on_written: Called with each episode once it is stored.
+
+    Returns:
+        The dataset's size on disk, bytes.
+    """
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    try:
+        writer: DatasetWriter | None = None
+        for episode, (observation_space, action_space) in played:
+            if writer is None:
+                writer = DatasetWriter(
+                    staging,
+                    dataset_id,
+                    observation_space=observation_space,
+                    action_space=action_space,
+                    env_spec=env_spec,
+                    metadata=metadata,
+                    algorithm_name=algorithm_name,
+                    description=description,
+                    requirements=pinned_requirements(),
+                )
+            writer.add(episode)
+            if on_written is not None:
+                on_written(episode)
+        if writer is None:
+            raise InvalidParameterError("a dataset needs at least one episode, none was played")
+        size = sum(file.stat().st_size for file in writer.data_path.rglob("*") if file.is_file())
+        _move_into_place(staging, out_dir)
+        return size
+    finally:
+        if isinstance(played, Generator):
+            played.close()
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def play_episode(
@@ -326,7 +384,7 @@ def play_episode(
         rewards=np.array(rewards, dtype=np.float64),
         terminations=np.array(terminations, dtype=bool),
         truncations=np.array(truncations, dtype=bool),
-        infos={key: _info_column(key, [step[key] for step in infos]) for key in INFO_KEYS},
+        infos={key: info_column(key, [step[key] for step in infos]) for key in INFO_KEYS},
         metadata={
             "task_id": job.task_id,
             "family": job.family,
@@ -342,43 +400,41 @@ def play_episode(
     )
 
 
-# What one job gives: the episode and the (observation, action) spaces of its env.
-PlayedRecord = tuple[Episode, tuple[gymnasium.Space, gymnasium.Space]]
-# What a played episode comes back as: its index, job, arrays and the env's spaces.
-PlayedEpisode = tuple[int, EpisodeJob, Episode, tuple[gymnasium.Space, gymnasium.Space]]
-
-
-def _play_all(
-    config: RunConfig,
-    split: str,
-    jobs: list[EpisodeJob],
+def play_jobs(
+    make_worker: Callable[[], Callable[[EpisodeJob], PlayedRecord]],
+    jobs: Sequence[EpisodeJob],
     out_dir: Path,
-    workers: int,
-    backend: str,
-    address: str | None,
-) -> Iterator[PlayedEpisode]:
-    """Play ``jobs`` on the backend and yield them in plan order.
+    *,
+    workers: int = 1,
+    backend: str = "local",
+    address: str | None = None,
+    noun: str = "episode",
+) -> Iterator[PlayedRecord]:
+    """Play ``jobs`` with ``ordered_map`` on the backend and yield them in plan order.
+
+    Args:
+        make_worker: The workers' factory (``ordered_map``): a worker plays a job and
+            returns its episode and env spaces.
+        jobs: The episodes to play.
+        out_dir: Where the episodes will be written, for the error message.
+        workers: Processes that play them.
+        backend: ``"local"`` or ``"ray"``.
+        address: The Ray cluster to join; None starts a local one.
+        noun: What the error message calls an episode (``"rollout"``, say).
 
     Raises:
-        EpisodeFailedError: On the first episode that raises, naming it.
+        EpisodeFailedError: On the first job that raises, naming it.
     """
-    played = ordered_map(
-        functools.partial(_EpisodePlayer, config, split),
-        jobs,
-        workers=workers,
-        backend=backend,
-        address=address,
-    )
+    played = ordered_map(make_worker, jobs, workers=workers, backend=backend, address=address)
     try:
         for index, job in enumerate(jobs):
             try:
-                episode, spaces = next(played)
+                yield next(played)
             except Exception as error:  # the agent is the user's code: anything may fail
                 raise EpisodeFailedError(
-                    f"episode {index} (task {job.task_id}, reset seed {job.reset_seed}) "
+                    f"{noun} {index} (task {job.task_id}, reset seed {job.reset_seed}) "
                     f"failed: {type(error).__name__}: {error}; nothing was written to {out_dir}"
                 ) from error
-            yield index, job, episode, spaces
     finally:
         played.close()  # the workers stop, whether or not every episode was taken
 
@@ -405,7 +461,7 @@ class _EpisodePlayer:
             env.close()
 
 
-def _split_env_spec(suite: AnySuite, split: str) -> gymnasium.envs.registration.EnvSpec | None:
+def split_env_spec(suite: AnySuite, split: str) -> gymnasium.envs.registration.EnvSpec | None:
     """Return the spec of the split's env, which ``recover_environment()`` makes.
 
     ``reset(seed=seed, options=options)`` in it, with an episode's stored reset options
@@ -421,7 +477,7 @@ def _split_env_spec(suite: AnySuite, split: str) -> gymnasium.envs.registration.
     return dataclasses.replace(registered, kwargs={**registered.kwargs, **task_kwargs})
 
 
-def _dataset_metadata(
+def dataset_metadata(
     config: RunConfig, suite: AnySuite, split: str, agent: str, episodes: int, seed: int
 ) -> dict[str, Any]:
     """Return Portia's metadata of a dataset: what it is and what reproduces it."""
@@ -440,7 +496,7 @@ def _dataset_metadata(
     }
 
 
-def _requirements() -> list[str]:
+def pinned_requirements() -> list[str]:
     """Return ``REQUIREMENTS`` pinned to the installed versions."""
     pinned = []
     for name in REQUIREMENTS:
@@ -488,7 +544,7 @@ def _move_into_place(staging: Path, out_dir: Path) -> None:
         os.replace(staging, out_dir)
 
 
-def _info_column(key: str, values: list[Any]) -> list[str] | np.ndarray:
+def info_column(key: str, values: list[Any]) -> list[str] | np.ndarray:
     """Return one info key's values over an episode: text as ``str``, the rest as an array."""
     if key in TEXT_INFO_KEYS:
         return [str(value) for value in values]

@@ -1,4 +1,5 @@
 import json
+import sys
 
 import gymnasium
 import numpy as np
@@ -24,6 +25,10 @@ from portia_envs.datasets import collect, load_dataset  # noqa: E402
 from portia_envs.datasets.collect import EpisodeFailedError  # noqa: E402
 from portia_envs.harness.agents import build_agent, resolve_spec  # noqa: E402
 from portia_envs.harness.episode import EpisodeJob  # noqa: E402
+from tests.portia_envs.harness.isolated_network import (  # noqa: E402
+    needs_isolated_network,
+    run_isolated,
+)
 from wrappers.time_pause import TimePause  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -316,3 +321,24 @@ def test_a_students_cost_counts_the_demonstrations_used_and_earlier_iterations(
     assert len(xs) == 1 + config.episodes and len(xs[0]) == meta[0]["length"]
     with pytest.raises(DAggerConfigError, match="demonstration_episodes must be None"):
         DAggerConfig(**CHEAP, demonstration_episodes=2)  # no demonstrations to count
+
+
+@pytest.mark.slow
+@needs_isolated_network
+def test_ray_labels_the_same_episodes_as_local_workers(tmp_path):
+    """`portia train dagger --backend ray` in a network namespace of loopback only."""
+    options = "--suite smoke-v0 --teacher scripted --iterations 1 --episodes 3 --epochs 2"
+    runs = {}
+    for backend in ("local", "ray"):
+        work = tmp_path / backend
+        command = (
+            f"{sys.executable} -c 'from portia_envs.cli import app; app()' train dagger "
+            f"{options} --workers 2 --backend {backend} --work-dir {work} --out {work}.pt"
+        )
+        done = run_isolated(command)
+        assert done.returncode == 0, done.stderr[-3000:]
+        runs[backend] = checksums(work / "iterations" / "00")
+    assert runs["local"] == runs["ray"] and len(runs["ray"]) == 3
+    local, ray = BCPolicy.load(tmp_path / "local.pt"), BCPolicy.load(tmp_path / "ray.pt")
+    for a, b in zip(local.network.parameters(), ray.network.parameters(), strict=True):
+        assert torch.equal(a, b)

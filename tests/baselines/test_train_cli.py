@@ -150,6 +150,7 @@ def test_the_command_line_does_not_import_torch():
 def test_train_dagger_writes_a_bc_student_with_its_history(tmp_path):
     pytest.importorskip("minari")
     from baselines.bc import BCPolicy
+
     out, work = tmp_path / "dagger.pt", tmp_path / "work"
     result = invoke(
         "dagger",
