@@ -184,6 +184,35 @@ def scores_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+def family_table(rows: Sequence[Row]) -> str:
+    """Return the Markdown table of success per task family: train tasks, then held out.
+
+    A family's rate is the mean of its tasks' success rates in that split (``-`` where the
+    split has none of its tasks), so one can see which families a learner fails on.
+    """
+    tasks = [task for row in rows for task in row.results["scores"]["tasks"].values()]
+    families = list(dict.fromkeys(task["family"] for task in tasks))
+    header = " | ".join(
+        f"{family} ({split})" for split in ("train", "held out") for family in families
+    )
+    lines = [
+        f"| agent | track | {header} |",
+        "|---|---|" + "---|" * (2 * len(families)),
+    ]
+    for row in rows:
+        cells = []
+        for split in ("train", "heldout"):
+            for family in families:
+                rates = [
+                    task["success_rate"]
+                    for task in row.results["scores"]["tasks"].values()
+                    if task["family"] == family and task["split"] == split
+                ]
+                cells.append(f"{100 * sum(rates) / len(rates):.0f}%" if rates else "-")
+        lines.append(f"| {row.agent} | {row.track} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def sweep_table(rows: Sequence[Row]) -> str:
     """Return the Markdown table of the size sweep: size, latency, success then IQM per split."""
     lines = [
@@ -618,6 +647,10 @@ def document(
             f"{(datasets or {}).get(suite, '')} Scored: {episodes} episodes per task.".strip(),
             "",
             scores_table(rows),
+            "",
+            "Success per task family (mean over the family's tasks in each split):",
+            "",
+            family_table(rows),
         ]
     parts += ["", f"![success rate and IQM per agent and split]({figures.name}/scores.png)"]
     for learner, suite, rows in sweeps:

@@ -25,6 +25,14 @@ def results(train, heldout, latency=None, success=((0.9, 0.8, 1.0), (0.5, 0.3, 0
             },
             "success_gap": estimate(0.4, 0.2, 0.6),
             "latency": latency,
+            "tasks": {
+                "reach-a": {"family": "reach", "split": "train", "success_rate": train_success[0]},
+                "reach-b": {
+                    "family": "reach",
+                    "split": "heldout",
+                    "success_rate": heldout_success[0],
+                },
+            },
         }
     }
 
@@ -156,3 +164,22 @@ def test_the_headline_table_replaces_the_readmes_results_table_and_nothing_else(
     assert table.with_headline_table(written, new) == written
     with pytest.raises(ValueError, match="no table under '## Results'"):
         table.with_headline_table("# Portia\n\n## Results\n\nno table yet\n", new)
+
+
+def test_the_family_table_averages_each_familys_tasks_per_split(table):
+    def task(family, split, rate):
+        return {"family": family, "split": split, "success_rate": rate}
+
+    tasks = {
+        "reach-a": task("reach", "train", 1.0),
+        "reach-b": task("reach", "train", 0.5),
+        "push-a": task("push", "train", 0.2),
+        "reach-c": task("reach", "heldout", 0.4),
+    }
+    row = table.Row("BC student", "realtime", {"scores": {"tasks": tasks}})
+    lines = table.family_table([row]).splitlines()
+    assert lines[0] == (
+        "| agent | track | reach (train) | push (train) | reach (held out) | push (held out) |"
+    )
+    assert lines[1] == "|---|---|---|---|---|---|"
+    assert lines[2] == "| BC student | realtime | 75% | 20% | 40% | - |"
