@@ -63,6 +63,7 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
@@ -99,7 +100,7 @@ from wrappers.adapters import Agent, reset_agent
 logger = logging.getLogger(__name__)
 
 # The unit ``on_progress`` counts, for ``portia train``'s bar and curve.
-PROGRESS_UNIT = "iteration"
+PROGRESS_UNIT = "rollout"
 # Rollouts of iteration i use run seed ROLLOUT_SEED_BASE + 1000 * seed + i: far from the
 # small run seeds that collection (0) and scoring (1, 2, ...) use, so a student is never
 # scored on an episode it was trained in.
@@ -126,7 +127,7 @@ RESULT_FIELDS = (
     "seed",
 )
 
-# ``on_progress(done, total, metrics)``: after ``done`` of ``total`` iterations (0: the start).
+# ``on_progress(done, total, metrics)``: after ``done`` of ``total`` rollouts (0: the start).
 ProgressCallback = Callable[[int, int, Mapping[str, float]], None]
 
 
@@ -447,9 +448,11 @@ def train(config: DAggerConfig, *, on_progress: ProgressCallback | None = None) 
 
     Args:
         config: The settings.
-        on_progress: Called with ``(0, iterations, {})`` at the start, then after each
-            iteration with its rollouts' success rate, the labels so far, and the new
-            student's train and validation losses.
+        on_progress: Called as ``on_progress(done, total, metrics)`` with ``done`` of
+            ``total = iterations x episodes`` rollouts labelled: ``(0, total, {})`` at the
+            start, with no metrics after each rollout, and after each iteration's student
+            is fit with its rollouts' success rate, the labels so far and the student's
+            train and validation losses.
 
     Returns:
         The final student; ``policy.data["dagger"]`` holds the per-iteration history.
@@ -460,27 +463,32 @@ def train(config: DAggerConfig, *, on_progress: ProgressCallback | None = None) 
         EpisodeFailedError: If a rollout raises (nothing of that iteration is written).
     """
     run = DAggerRun(config)
-    if on_progress is not None:
-        on_progress(0, config.iterations, {})
+    total = config.iterations * config.episodes
+    report = on_progress or (lambda done, total, metrics: None)
+    report(0, total, {})
     student = run.student(0)
     history: list[dict[str, Any]] = []
     for iteration in range(config.iterations):
-        data = run.iteration_data(iteration, student)
+        before = iteration * config.episodes
+
+        def rolled_out(done: int, before: int = before) -> None:
+            report(before + done, total, {})
+
+        data = run.iteration_data(iteration, student, on_rollout=rolled_out)
         student = run.student(iteration + 1)
         policy = bc.BCPolicy.load(student)
         history.append(iteration_summary(iteration, data, policy, run.beta(iteration)))
-        if on_progress is not None:
-            last = policy.history[-1]
-            on_progress(
-                iteration + 1,
-                config.iterations,
-                {
-                    "rollout_success": history[-1]["success_rate"],
-                    "labels": float(sum(h["labels"] for h in history)),
-                    "train_loss": last["train_loss"],
-                    "validation_loss": last["validation_loss"],
-                },
-            )
+        last = policy.history[-1]
+        report(
+            before + config.episodes,
+            total,
+            {
+                "rollout_success": history[-1]["success_rate"],
+                "labels": float(sum(h["labels"] for h in history)),
+                "train_loss": last["train_loss"],
+                "validation_loss": last["validation_loss"],
+            },
+        )
     policy = bc.BCPolicy.load(student)
     policy.data = {
         **policy.data,
@@ -586,10 +594,21 @@ class DAggerRun:
                 imagined += int(meta["think_steps"])
         return labels, imagined
 
-    def iteration_data(self, iteration: int, student: Path | None) -> Path:
-        """Return iteration ``iteration``'s dataset, rolling out and labelling if missing."""
+    def iteration_data(
+        self,
+        iteration: int,
+        student: Path | None,
+        on_rollout: Callable[[int], None] | None = None,
+    ) -> Path:
+        """Return iteration ``iteration``'s dataset, rolling out and labelling if missing.
+
+        ``on_rollout(done)`` is called after each rollout is stored (``done`` of them so
+        far), or once with all of them if the dataset was already there.
+        """
         path = self.data_path(iteration)
+        on_rollout = on_rollout or (lambda done: None)
         if path.is_dir():
+            on_rollout(self.config.episodes)
             return path
         config = self.config
         suite = get_suite(config.suite)
@@ -620,6 +639,7 @@ class DAggerRun:
             "warm_start": config.warm_start,
         }
         metadata["info_keys"] = [*INFO_KEYS, LABEL_KEY, ACTED_KEY]
+        stored = itertools.count(1)
         played = play_jobs(
             labelling,
             jobs,
@@ -638,6 +658,7 @@ class DAggerRun:
             algorithm_name=name,
             description=f"DAgger rollouts on the train tasks of {suite.name}, iteration "
             f"{iteration}, labelled by {config.teacher}",
+            on_written=lambda _: on_rollout(next(stored)),
         )
         return path
 

@@ -218,7 +218,16 @@ def test_aggregation_holds_the_demonstrations_then_every_iterations_labels(
 
 def test_a_run_reports_each_iteration_and_returns_the_last_student(cheap_run):
     config, policy, reports = cheap_run
-    assert [done for done, _, _ in reports] == [0, 1, 2]
+    # Each rollout, then each iteration's student with its metrics, of 4 rollouts in all.
+    assert [(done, total, bool(metrics)) for done, total, metrics in reports] == [
+        (0, 4, False),
+        (1, 4, False),
+        (2, 4, False),
+        (2, 4, True),
+        (3, 4, False),
+        (4, 4, False),
+        (4, 4, True),
+    ]
     assert reports[-1][2]["labels"] == 2 * 2 * 150  # 2 iterations of 2 episodes of 150 steps
     history = policy.data["dagger"]["history"]
     assert [h["beta"] for h in history] == [0.5, 0.25]
@@ -235,7 +244,7 @@ def test_resume_after_an_interruption_gives_the_same_datasets_and_student(
     resumed = DAggerConfig(**{**config.__dict__, "work_dir": str(tmp_path / "run")})
 
     def stop_after_first(done, total, metrics):
-        if done == 1:
+        if metrics:  # the first iteration's student is fit
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):

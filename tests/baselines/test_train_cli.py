@@ -159,7 +159,7 @@ def test_train_dagger_writes_a_bc_student_with_its_history(tmp_path):
         *("--work-dir", work, "--out", out),
     )
     assert result.exit_code == 0, result.output
-    assert "trained dagger for 1 iterations" in result.output and "labels 300" in result.output
+    assert "trained dagger for 2 rollouts" in result.output and "labels 300" in result.output
     policy = BCPolicy.load(out)
     assert policy.config.hidden_sizes == (16, 16)
     assert policy.data["dagger"]["history"][0]["labels"] == 300
