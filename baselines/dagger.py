@@ -11,8 +11,9 @@ student's very state, however long it thinks.
 One run, ``train(config)``:
 
 1. **The first student.** With ``demonstrations`` (a ``portia collect`` dataset of the
-   teacher), behaviour cloning on it; without, none: iteration 0's rollouts are then the
-   teacher's alone (beta 1), as in Ross et al.
+   teacher; its first ``demonstration_episodes`` only, if set), behaviour cloning on it;
+   without, none: iteration 0's rollouts are then the teacher's alone (beta 1), as in Ross
+   et al.
 2. **Iteration i** (``iterations`` of them):
 
    a. ``episodes`` rollouts on the suite's train tasks (round robin, reset seeds of run seed
@@ -49,7 +50,8 @@ A ``work_dir`` holding a run of other settings is refused. ``workers``, ``backen
 ``address`` change only where episodes run, never what they hold.
 
 **Cost.** ``history`` reports per iteration the env steps of the rollouts and the periods
-the teacher imagined labelling them (``think_steps``), the two costs of a DAgger student.
+the teacher imagined labelling them (``think_steps``), the two costs of a DAgger student;
+``DAggerRun.cost(k)`` totals them for student ``k``, demonstrations included.
 
 Example::
 
