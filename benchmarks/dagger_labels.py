@@ -50,15 +50,16 @@ COLD = ("local, 1 worker, plans from nothing", 1, "local", False)
 
 
 def label_once(
-    suite: str, student: str, episodes: int, workers: int, backend: str, warm: bool
+    args: argparse.Namespace, episodes: int, workers: int, backend: str, warm: bool
 ) -> dict[str, Any]:
     """Label ``episodes`` rollouts one way; return the time, counts and a digest of them."""
+    suite, student = args.suite, args.student
     chosen = get_suite(suite)
     config = RunConfig(
         suite=chosen.name,
         suite_hash=chosen.hash,
         track="paused",
-        agent=resolve_spec("teacher"),
+        agent=resolve_spec(args.teacher),
         budget_ms=None,
         clock=None,
         timeout_s=math.inf,
@@ -109,45 +110,54 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="arm-reach-v0")
     parser.add_argument("--student", default=str(student_path("arm_reach_student")))
+    parser.add_argument("--teacher", default="teacher", help="The agent that labels.")
+    parser.add_argument("--no-ray", action="store_true", help="Measure local workers only.")
     parser.add_argument("--episodes", type=int, default=4, help="Rollouts per way.")
     parser.add_argument("--cold-episodes", type=int, default=1, help="Rollouts planned cold.")
     parser.add_argument("--rounds", type=int, default=1, help="Runs per way; the fastest counts.")
     parser.add_argument("--out", type=Path, default=Path("runs/benchmarks"))
     args = parser.parse_args(argv)
+    ways = [way for way in WAYS if not (args.no_ray and way[2] == "ray")]
     results: dict[str, dict[str, Any]] = {}
-    for name, workers, backend, warm in WAYS:
-        runs = [
-            label_once(args.suite, args.student, args.episodes, workers, backend, warm)
-            for _ in range(args.rounds)
-        ]
+    for name, workers, backend, warm in ways:
+        runs = [label_once(args, args.episodes, workers, backend, warm) for _ in range(args.rounds)]
         results[name] = fastest(runs)
         print(f"{name}: {results[name]['labels_per_s']:.2f} labels/s", flush=True)
-    if len({results[name]["digest"] for name, *_ in WAYS}) != 1:
+    if len({results[name]["digest"] for name, *_ in ways}) != 1:
         raise RuntimeError("the workers or backends labelled different episodes")
     name, workers, backend, warm = COLD
-    results[name] = label_once(args.suite, args.student, args.cold_episodes, workers, backend, warm)
-    one, two, ray = (results[name]["labels_per_s"] for name, *_ in WAYS)
+    results[name] = label_once(args, args.cold_episodes, workers, backend, warm)
+    one, two = (results[name] for name, *_ in WAYS[:2])
     cold = results[COLD[0]]
-    summary = {
+    summary: dict[str, Any] = {
         "suite": args.suite,
+        "teacher": args.teacher,
         "episodes": args.episodes,
         "machine": {"cpus": os.cpu_count(), "processor": platform.processor()},
         "results": results,
-        "scaling_2_vs_1": two / one,
-        "ray_time_over_local_2": two / ray,
+        "scaling_2_vs_1": two["labels_per_s"] / one["labels_per_s"],
+        "ray_time_over_local_2": None,
         "warm_start_saving": {
-            "imagined": cold["imagined_per_label"] / results[WAYS[0][0]]["imagined_per_label"],
-            "time": results[WAYS[0][0]]["labels_per_s"] / cold["labels_per_s"],
+            "imagined": (
+                cold["imagined_per_label"] / one["imagined_per_label"]
+                if one["imagined_per_label"]
+                else None
+            ),
+            "time": one["labels_per_s"] / cold["labels_per_s"],
         },
     }
     print(table(results))
     print(f"2 workers / 1 worker: {summary['scaling_2_vs_1']:.2f}x labels/s")
-    print(f"Ray time / local time, 2 workers: {summary['ray_time_over_local_2']:.2f}")
+    if not args.no_ray:
+        ray = results[WAYS[2][0]]
+        summary["ray_time_over_local_2"] = two["labels_per_s"] / ray["labels_per_s"]
+        print(f"Ray time / local time, 2 workers: {summary['ray_time_over_local_2']:.2f}")
     saving = summary["warm_start_saving"]
-    print(
-        f"carrying the plan: {saving['imagined']:.2f}x fewer imagined periods, "
-        f"{saving['time']:.2f}x faster per label"
-    )
+    if saving["imagined"] is not None:
+        print(
+            f"carrying the plan: {saving['imagined']:.2f}x fewer imagined periods, "
+            f"{saving['time']:.2f}x faster per label"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "dagger-labels.json").write_text(json.dumps(summary, indent=1))
     return summary
