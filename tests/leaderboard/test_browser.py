@@ -77,7 +77,13 @@ def test_the_suite_page_sorts_in_the_browser_and_an_entry_opens(server, browser,
     assert page.url.endswith(f"/entries/{entries[20]}")
     assert page.locator("h1").inner_text().startswith("m20")
     images = page.locator("figure img")
-    assert images.count() == 2
+    # Success per split first, then the tasks and the splits' aggregates (paused: no latency).
+    sources = images.evaluate_all("images => images.map(image => image.getAttribute('src'))")
+    assert [source.rsplit("/", 1)[-1] for source in sources] == [
+        "success.png",
+        "tasks.png",
+        "splits.png",
+    ]
     widths = images.evaluate_all("images => images.map(image => image.naturalWidth)")
     assert all(width > 0 for width in widths), widths  # every plot loaded
     page.screenshot(path=tmp_path / "entry.png", full_page=True)
