@@ -15,7 +15,9 @@ the agent factories that ``portia bench --agent`` names:
 - ``baselines.bc:make_agent`` loads the model at ``$PORTIA_BC_MODEL``;
 - ``baselines.bc:smoke_student`` and ``baselines.bc:arm_reach_student`` load the small
   students shipped in ``baselines/students/``, trained on the teacher's demonstrations of
-  the ``smoke-v0`` and ``arm-reach-v0`` train tasks.
+  the ``smoke-v0`` and ``arm-reach-v0`` train tasks;
+- ``baselines.bc:arm_gen_dagger_student`` loads the shipped DAgger student of
+  ``arm-gen-v0`` (``baselines.dagger``; a BC network too).
 
 Example::
 
@@ -59,7 +61,11 @@ FEATURE_CLIP = 10.0
 # The environment variable ``make_agent`` reads the model's path from.
 MODEL_VARIABLE = model_variable("bc")
 # The shipped students: factory name -> file under ``baselines/students/``.
-STUDENTS = {"smoke_student": "smoke-v0.pt", "arm_reach_student": "arm-reach-v0.pt"}
+STUDENTS = {
+    "smoke_student": "smoke-v0.pt",
+    "arm_reach_student": "arm-reach-v0.pt",
+    "arm_gen_dagger_student": "arm-gen-v0-dagger.pt",
+}
 # The unit ``on_progress`` counts, for ``portia train``'s curve.
 PROGRESS_UNIT = "epoch"
 
@@ -580,6 +586,15 @@ def smoke_student(env: gymnasium.Env) -> BCPolicy:
 def arm_reach_student(env: gymnasium.Env) -> BCPolicy:
     """Return the shipped student of ``arm-reach-v0``: BC on the teacher's train-task episodes."""
     return BCPolicy.load(student_path("arm_reach_student"), env=env)
+
+
+def arm_gen_dagger_student(env: gymnasium.Env) -> BCPolicy:
+    """Return the shipped DAgger student of ``arm-gen-v0`` (``scripts/results_table.py``'s).
+
+    BC on the teacher's first demonstrations of the train tasks, then DAgger iterations of
+    its own rollouts labelled by the teacher; ``policy.data["dagger"]`` holds its history.
+    """
+    return BCPolicy.load(student_path("arm_gen_dagger_student"), env=env)
 
 
 def load_agent(path: str | Path, env: gymnasium.Env) -> BCPolicy:

@@ -266,9 +266,13 @@ def test_shipped_students_are_small_and_act_through_the_harness(name, arm_env):
     agent.reset()
     action = agent.act(observation_of(arm_env))
     assert arm_env.action_space.contains(action)
-    suite = {"smoke_student": "smoke-v0", "arm_reach_student": "arm-reach-v0"}[name]
+    suite, teacher = {
+        "smoke_student": ("smoke-v0", "make_teacher"),
+        "arm_reach_student": ("arm-reach-v0", "make_teacher"),
+        "arm_gen_dagger_student": ("arm-gen-v0", "teacher"),
+    }[name]
     assert agent.data["suite"] == suite and agent.data["split"] == "train"
-    assert agent.data["agent"] == "make_teacher"
+    assert agent.data["agent"] == teacher
 
 
 def test_portia_bench_scores_the_smoke_student(tmp_path):

@@ -351,3 +351,20 @@ def test_ray_labels_the_same_episodes_as_local_workers(tmp_path):
     local, ray = BCPolicy.load(tmp_path / "local.pt"), BCPolicy.load(tmp_path / "ray.pt")
     for a, b in zip(local.network.parameters(), ray.network.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_the_shipped_arm_gen_student_carries_its_dagger_history():
+    from baselines.bc import arm_gen_dagger_student
+    from portia_envs.harness.episode import suite_agent_env
+
+    env = suite_agent_env("arm-gen-v0")
+    student = arm_gen_dagger_student(env)
+    run = student.data["dagger"]
+    assert run["settings"]["suite"] == "arm-gen-v0" and run["settings"]["teacher"] == "teacher"
+    history = run["history"]
+    assert [h["iteration"] for h in history] == list(range(run["settings"]["iterations"]))
+    assert [h["beta"] for h in history] == [0.5, 0.25][: len(history)]
+    assert all(h["labels"] > 0 and h["imagined_periods"] > 0 for h in history)
+    observation, _ = env.reset(seed=0)
+    assert env.action_space.contains(student.act(observation))
+    env.close()
