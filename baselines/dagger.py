@@ -88,6 +88,7 @@ from portia_envs.datasets.collect import (
     plan_episodes,
     play_episode,
     play_jobs,
+    recording_config,
     split_env_spec,
     write_episodes,
 )
@@ -614,15 +615,7 @@ class DAggerRun:
             return path
         config = self.config
         suite = get_suite(config.suite)
-        run_config = RunConfig(
-            suite=suite.name,
-            suite_hash=suite.hash,
-            track="paused",
-            agent=resolve_spec(config.teacher),
-            budget_ms=None,
-            clock=None,
-            timeout_s=math.inf,
-        )
+        run_config = recording_config(suite, resolve_spec(config.teacher))
         jobs = plan_episodes(suite, "train", config.episodes, rollout_seed(config.seed, iteration))
         labelling = Labelling(
             run_config,

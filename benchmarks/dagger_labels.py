@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import math
 import os
 import platform
 import time
@@ -34,9 +33,8 @@ from typing import Any
 
 from baselines.bc import student_path
 from baselines.dagger import Labelling, rollout_seed
-from portia_envs.datasets.collect import plan_episodes
+from portia_envs.datasets.collect import plan_episodes, recording_config
 from portia_envs.harness.agents import resolve_spec
-from portia_envs.harness.episode import RunConfig
 from portia_envs.harness.parallel import ordered_map
 from portia_envs.suites import get_suite
 
@@ -53,19 +51,10 @@ def label_once(
     args: argparse.Namespace, episodes: int, workers: int, backend: str, warm: bool
 ) -> dict[str, Any]:
     """Label ``episodes`` rollouts one way; return the time, counts and a digest of them."""
-    suite, student = args.suite, args.student
-    chosen = get_suite(suite)
-    config = RunConfig(
-        suite=chosen.name,
-        suite_hash=chosen.hash,
-        track="paused",
-        agent=resolve_spec(args.teacher),
-        budget_ms=None,
-        clock=None,
-        timeout_s=math.inf,
-    )
-    jobs = plan_episodes(chosen, "train", episodes, rollout_seed(0, 0))
-    labelling = Labelling(config, student, beta=0.0, warm_start=warm)
+    suite = get_suite(args.suite)
+    config = recording_config(suite, resolve_spec(args.teacher))
+    jobs = plan_episodes(suite, "train", episodes, rollout_seed(0, 0))
+    labelling = Labelling(config, args.student, beta=0.0, warm_start=warm)
     digest = hashlib.sha256()
     labels = imagined = 0
     started = time.perf_counter()

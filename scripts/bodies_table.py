@@ -55,20 +55,8 @@ def bc_row(stages: table.Stages, name: str, label: str, described: bool) -> tabl
         lambda: bc.train(config),
     )
     steps, imagined = table.demonstration_cost(data)
-    return table.Row(
-        f"BC student, {label} descriptor",
-        "realtime",
-        stages.score(
-            SUITE,
-            f"bc-{name}",
-            "baselines.bc:make_agent",
-            "realtime",
-            {bc.MODEL_VARIABLE: str(path)},
-        ),
-        env_steps=steps,
-        parameters=table.parameter_count(bc.BCPolicy.load(path).network),
-        imagined=imagined,
-    )
+    label = f"BC student, {label} descriptor"
+    return table.student_row(stages, SUITE, label, f"bc-{name}", path, steps, imagined)
 
 
 def dagger_plan() -> tuple[int, int, int]:
@@ -98,20 +86,8 @@ def dagger_row(stages: table.Stages, name: str, label: str, described: bool) -> 
         lambda _: dagger.train(config),
     )
     labels, imagined = run.cost(iterations)
-    return table.Row(
-        f"DAgger student ({iterations} iterations), {label} descriptor",
-        "realtime",
-        stages.score(
-            SUITE,
-            f"dagger-{name}",
-            "baselines.bc:make_agent",
-            "realtime",
-            {bc.MODEL_VARIABLE: str(path)},
-        ),
-        env_steps=labels,
-        parameters=table.parameter_count(bc.BCPolicy.load(path).network),
-        imagined=imagined,
-    )
+    label = f"DAgger student ({iterations} iterations), {label} descriptor"
+    return table.student_row(stages, SUITE, label, f"dagger-{name}", path, labels, imagined)
 
 
 def rows(stages: table.Stages) -> list[table.Row]:

@@ -557,6 +557,30 @@ def dagger_learners(
     return learners
 
 
+def student_row(
+    stages: Stages,
+    suite: str,
+    label: str,
+    run: str,
+    model: Path,
+    env_steps: int | None = None,
+    imagined: int | None = None,
+) -> Row:
+    """Score a BC checkpoint (a BC or DAgger student) in real time as run ``run``; its row."""
+    results = stages.score(
+        suite, run, "baselines.bc:make_agent", "realtime", {bc.MODEL_VARIABLE: str(model)}
+    )
+    network = bc.BCPolicy.load(model).network
+    return Row(
+        label,
+        "realtime",
+        results,
+        env_steps=env_steps,
+        parameters=parameter_count(network),
+        imagined=imagined,
+    )
+
+
 def sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
     """Train and score a BC student per width (two hidden layers) on the suite's dataset."""
     data = stages.dataset(suite)
@@ -570,13 +594,7 @@ def sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list[Row]:
             stages.out / suite / "models" / f"{name}.pt",
             lambda config=config: bc.train(config),
         )
-        results = stages.score(
-            suite, name, "baselines.bc:make_agent", "realtime", {bc.MODEL_VARIABLE: str(path)}
-        )
-        network = bc.BCPolicy.load(path).network
-        rows.append(
-            Row(f"{width}, {width}", "realtime", results, parameters=parameter_count(network))
-        )
+        rows.append(student_row(stages, suite, f"{width}, {width}", name, path))
     return rows
 
 
@@ -584,26 +602,8 @@ def dagger_sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list
     """Run DAgger per width (two hidden layers) on the suite; score each final student."""
     rows = []
     for width in widths:
-        label, run, kind, model, used, thought, network = dagger_learners(
-            stages, suite, (width, width)
-        )[-1]
-        results = stages.score(
-            suite,
-            run,
-            f"baselines.{kind}:make_agent",
-            "realtime",
-            {model_variable(kind): str(model)},
-        )
-        rows.append(
-            Row(
-                f"{width}, {width}",
-                "realtime",
-                results,
-                env_steps=used,
-                parameters=parameter_count(network),
-                imagined=thought,
-            )
-        )
+        _, run, _, model, used, thought, _ = dagger_learners(stages, suite, (width, width))[-1]
+        rows.append(student_row(stages, suite, f"{width}, {width}", run, model, used, thought))
     return rows
 
 

@@ -165,6 +165,24 @@ def plan_episodes(suite: AnySuite, split: str, episodes: int, seed: int) -> list
     ]
 
 
+def recording_config(suite: AnySuite, agent: str) -> RunConfig:
+    """Return the run an agent's episodes are recorded in: time paused, no timeout.
+
+    Args:
+        suite: The suite.
+        agent: The agent spec as workers load it (``agents.resolve_spec``).
+    """
+    return RunConfig(
+        suite=suite.name,
+        suite_hash=suite.hash,
+        track=TRACK,
+        agent=agent,
+        budget_ms=None,
+        clock=None,
+        timeout_s=math.inf,
+    )
+
+
 def agent_name(spec: str) -> str:
     """Return the name an agent's dataset is called by: a built-in's, else its factory's.
 
@@ -234,15 +252,7 @@ def collect(
     load_factory(resolved)  # fail before any env is built
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, overwrite)
-    config = RunConfig(
-        suite=chosen.name,
-        suite_hash=chosen.hash,
-        track=TRACK,
-        agent=resolved,
-        budget_ms=None,
-        clock=None,
-        timeout_s=math.inf,
-    )
+    config = recording_config(chosen, resolved)
     name = agent_name(agent)
     identifier = dataset_id(chosen.name, split, name)
     played: list[EpisodeSummary] = []
