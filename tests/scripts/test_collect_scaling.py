@@ -1,6 +1,5 @@
 """benchmarks/collect_scaling.py, tiny: every way stores the same episodes; JSON written."""
 
-import importlib.util
 import json
 import os
 import sys
@@ -9,21 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.portia_envs.harness.isolated_network import needs_isolated_network, run_isolated
+from tests.scripts.conftest import load_benchmark
 
 ROOT = Path(__file__).parents[2]
 SCRIPT = ROOT / "benchmarks" / "collect_scaling.py"
 TINY = ["--agent", "random", "--suite", "smoke-v0", "--episodes", "2"]
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("collect_scaling", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_local_workers_store_the_same_episodes_and_the_report_says_how_fast(tmp_path, capsys):
-    summary = load_benchmark().main([*TINY, "--no-ray", "--out", str(tmp_path)])
+    summary = load_benchmark("collect_scaling").main([*TINY, "--no-ray", "--out", str(tmp_path)])
     assert json.loads((tmp_path / "collect-scaling.json").read_text()) == summary
     assert set(summary["results"]) == {"local, 1 worker", "local, 2 workers"}
     for run in summary["results"].values():

@@ -1,10 +1,11 @@
 """benchmarks/dagger_labels.py, tiny: every way labels the same rollouts; JSON written."""
 
-import importlib.util
 import json
 from pathlib import Path
 
 import pytest
+
+from tests.scripts.conftest import load_benchmark
 
 pytest.importorskip("torch")
 
@@ -15,15 +16,8 @@ TINY = [
 ]
 
 
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("dagger_labels", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_local_workers_label_the_same_rollouts_and_the_report_says_how_fast(tmp_path, capsys):
-    summary = load_benchmark().main([*TINY, "--no-ray", "--out", str(tmp_path)])
+    summary = load_benchmark("dagger_labels").main([*TINY, "--no-ray", "--out", str(tmp_path)])
     assert json.loads((tmp_path / "dagger-labels.json").read_text()) == summary
     results = summary["results"]
     assert list(results) == [
