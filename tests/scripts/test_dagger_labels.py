@@ -9,7 +9,6 @@ from tests.scripts.conftest import load_benchmark
 
 pytest.importorskip("torch")
 
-SCRIPT = Path(__file__).parents[2] / "benchmarks" / "dagger_labels.py"
 TINY = [
     *("--suite", "smoke-v0", "--teacher", "scripted", "--episodes", "2"),
     *("--student", str(Path(__file__).parents[2] / "baselines" / "students" / "smoke-v0.pt")),
