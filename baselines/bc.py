@@ -45,7 +45,13 @@ import torch
 from numpy.typing import ArrayLike, NDArray
 from torch import nn
 
-from baselines.common import agent_from_variable, load_checkpoint, model_variable, save_checkpoint
+from baselines.common import (
+    agent_from_variable,
+    is_integer,
+    load_checkpoint,
+    model_variable,
+    save_checkpoint,
+)
 from baselines.features import ObservationError
 from baselines.features import goal_task_features as features
 from portia_envs.datasets import load_dataset
@@ -120,14 +126,14 @@ class BCConfig:
         if (
             not isinstance(sizes, tuple)
             or not sizes
-            or not all(_is_int(h) and h >= 1 for h in sizes)
+            or not all(is_integer(h) and h >= 1 for h in sizes)
         ):
             raise BCConfigError(f"hidden_sizes must be a tuple of integers >= 1, got {sizes!r}")
         for name in ("batch_size", "epochs"):
             value = getattr(self, name)
-            if not _is_int(value) or value < 1:
+            if not is_integer(value) or value < 1:
                 raise BCConfigError(f"{name} must be an integer >= 1, got {value!r}")
-        if not _is_int(self.seed):
+        if not is_integer(self.seed):
             raise BCConfigError(f"seed must be an integer, got {self.seed!r}")
         checks = {
             "learning_rate": (lambda v: v > 0, "> 0"),
@@ -144,14 +150,9 @@ class BCConfig:
 TRAIN_CONFIG = BCConfig
 
 
-def _is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer (bools are not)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
-
-
 def _is_real(value: Any) -> bool:
     """Whether ``value`` is a finite real number (bools are not)."""
-    return _is_int(value) or (isinstance(value, float | np.floating) and math.isfinite(value))
+    return is_integer(value) or (isinstance(value, float | np.floating) and math.isfinite(value))
 
 
 def bc_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium
+import numpy as np
 import torch
 
 from portia_envs.errors import PortiaError
@@ -42,6 +43,11 @@ _LEGACY_HEADER = ("format", "format_version")
 KIND_NAMES = {"bc": "BC", "dt": "Decision Transformer", "ppo": "PPO"}
 # Resolution of the curve's PNG.
 CURVE_DPI = 100
+
+
+def is_integer(value: Any) -> bool:
+    """Whether ``value`` is an integer, Python's or NumPy's (bools are not)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def model_variable(kind: str) -> str:

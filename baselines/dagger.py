@@ -80,6 +80,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from baselines import bc
+from baselines.common import is_integer
 from baselines.features import goal_task_features
 from portia_envs.datasets import load_dataset
 from portia_envs.datasets.collect import (
@@ -191,14 +192,14 @@ class DAggerConfig:
         get_suite(self.suite)
         for name, minimum in (("iterations", 1), ("episodes", 1), ("workers", 1)):
             value = getattr(self, name)
-            if not _is_int(value) or value < minimum:
+            if not is_integer(value) or value < minimum:
                 raise DAggerConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
         for name in ("beta_start", "beta_decay"):
             value = getattr(self, name)
-            if not isinstance(value, int | float) or not 0 <= value <= 1:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
                 raise DAggerConfigError(f"{name} must be a number in [0, 1], got {value!r}")
         limit = self.demonstration_episodes
-        if limit is not None and (not _is_int(limit) or limit < 1 or not self.demonstrations):
+        if limit is not None and (not is_integer(limit) or limit < 1 or not self.demonstrations):
             raise DAggerConfigError(
                 f"demonstration_episodes must be None or an integer >= 1 with demonstrations, "
                 f"got {limit!r}"
@@ -234,11 +235,6 @@ class DAggerConfig:
 
 # The config `portia train dagger` builds from its options (baselines/train_cli.py).
 TRAIN_CONFIG = DAggerConfig
-
-
-def _is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer (bools are not)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool)
 
 
 def mixing_beta(iteration: int, beta_start: float, beta_decay: float, from_scratch: bool) -> float:

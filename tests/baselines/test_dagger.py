@@ -368,3 +368,10 @@ def test_the_shipped_arm_gen_student_carries_its_dagger_history():
     observation, _ = env.reset(seed=0)
     assert env.action_space.contains(student.act(observation))
     env.close()
+
+
+def test_a_bool_is_not_a_probability():
+    with pytest.raises(
+        DAggerConfigError, match=r"beta_start must be a number in \[0, 1\], got True"
+    ):
+        DAggerConfig(**CHEAP, beta_start=True)
