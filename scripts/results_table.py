@@ -262,7 +262,7 @@ def plot_scores(tables: Mapping[str, Sequence[Row]], path: Path) -> None:
     One column of panels per suite: on top the success rate (the headline), below the IQM
     of the normalized scores, each as grouped bars with 95% CIs.
     """
-    figure = Figure(figsize=(5.5 * len(tables), 8.0), layout="constrained")
+    figure = Figure(figsize=(6.5 * len(tables), 9.0), layout="constrained")
     FigureCanvasAgg(figure)
     grid = figure.subplots(len(PLOTTED), len(tables), squeeze=False)
     for column, (suite, rows) in enumerate(tables.items()):
@@ -272,7 +272,14 @@ def plot_scores(tables: Mapping[str, Sequence[Row]], path: Path) -> None:
                 heights, errors = _bars([s[split][key] for s in splits], factor)
                 positions = [index + offset for index in range(len(rows))]
                 ax.bar(positions, heights, 0.4, yerr=errors, capsize=3, label=SPLIT_LABELS[split])
-            ax.set_xticks(range(len(rows)), [f"{r.agent}\n{r.track}" for r in rows], fontsize=8)
+            ax.set_xticks(
+                range(len(rows)),
+                [f"{r.agent}, {r.track}" for r in rows],
+                fontsize=8,
+                rotation=30,
+                ha="right",
+                rotation_mode="anchor",
+            )
             ax.axhline(100, color="grey", linewidth=0.8, linestyle="--")
             ax.set_title(f"{suite}: {title}")
             ax.set_ylabel(label)
