@@ -29,6 +29,7 @@ The run's wall time, per stage, is at the end of the page it writes.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
@@ -377,10 +378,22 @@ class Stages:
             lambda: bc.train(bc.BCConfig(dataset=str(data), hidden_sizes=BC_HIDDEN)),
         )
 
-    def dagger(self, suite: str, hidden: tuple[int, ...] = BC_HIDDEN) -> dagger.DAggerRun:
-        """The suite's DAgger run of students of ``hidden`` widths (``DAGGER``), finished."""
+    def dagger(
+        self,
+        suite: str,
+        hidden: tuple[int, ...] = BC_HIDDEN,
+        name: str | None = None,
+        **changes: Any,
+    ) -> dagger.DAggerRun:
+        """The suite's DAgger run of students of ``hidden`` widths (``DAGGER``), finished.
+
+        ``changes`` replace fields of its ``DAggerConfig`` (``warm_start=False``,
+        ``iterations=4``, ...) in a run of its own, under ``out/SUITE/NAME``; ``name``
+        defaults to ``dagger``, or ``dagger-WxW`` for other widths.
+        """
         demos, iterations, episodes = dagger_plan(suite)
-        name = "dagger" if hidden == BC_HIDDEN else "dagger-" + "x".join(map(str, hidden))
+        if name is None:
+            name = "dagger" if hidden == BC_HIDDEN else "dagger-" + "x".join(map(str, hidden))
         config = dagger.DAggerConfig(
             suite=suite,
             work_dir=str(self.out / suite / name),
@@ -391,9 +404,12 @@ class Stages:
             hidden_sizes=hidden,
             workers=self.workers,
         )
+        config = dataclasses.replace(config, **changes)
         run = dagger.DAggerRun(config)
         self.once(
-            f"{suite}: train {name}", run.student_path(iterations), lambda _: dagger.train(config)
+            f"{suite}: train {name}",
+            run.student_path(config.iterations),
+            lambda _: dagger.train(config),
         )
         return run
 
@@ -494,7 +510,7 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
     ppo_policy = ppo.PPOPolicy.load(ppo_path)
     learners = [
         ("BC student", "bc", "bc", bc_path, steps, imagined, bc_policy.network),
-        *dagger_learners(stages, suite),
+        *dagger_learners(stages.dagger(suite)),
         ("DT student", "dt", "dt", dt_path, steps, imagined, dt_policy.model),
         (
             "PPO from scratch",
@@ -524,6 +540,15 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
         )
         for label, run, kind, model, used, thought, network in learners
     ]
+    return [*teacher_rows(stages, suite), *students]
+
+
+def teacher_rows(stages: Stages, suite: str) -> list[Row]:
+    """Score the teacher paused, then in real time, on the suite; their rows.
+
+    The paused teacher's row costs what its demonstrations did.
+    """
+    steps, imagined = demonstration_cost(stages.dataset(suite))
     realtime = stages.score(suite, "teacher-realtime", "teacher", "realtime", {})
     paused = stages.score(
         suite, "teacher-paused", "teacher", "paused", {}, episodes=paused_teacher_episodes(suite)
@@ -531,19 +556,18 @@ def suite_rows(stages: Stages, suite: str) -> list[Row]:
     return [
         Row("teacher", "paused", paused, env_steps=steps, imagined=imagined),
         Row("teacher", "realtime", realtime),
-        *students,
     ]
 
 
 def dagger_learners(
-    stages: Stages, suite: str, hidden: tuple[int, ...] = BC_HIDDEN
+    run: dagger.DAggerRun, label: str = "DAgger student"
 ) -> list[tuple[str, str, str, Path, int, int, Any]]:
-    """The DAgger run's students after each iteration, as ``suite_rows``' learners.
+    """A finished DAgger run's students after each iteration, as ``suite_rows``' learners.
 
-    Each is a BC checkpoint played by ``baselines.bc:make_agent``; its cost is that of
-    every label it learnt from (``DAggerRun.cost``).
+    Each is a BC checkpoint played by ``baselines.bc:make_agent``, named ``label, k
+    iterations`` and run ``NAME-k`` (``NAME`` the run's directory); its cost is that of every
+    label it learnt from (``DAggerRun.cost``).
     """
-    run = stages.dagger(suite, hidden)
     name = run.root.name
     learners = []
     for index in range(1, run.config.iterations + 1):
@@ -552,7 +576,7 @@ def dagger_learners(
         plural = "s" if index > 1 else ""
         learners.append(
             (
-                f"DAgger student, {index} iteration{plural}",
+                f"{label}, {index} iteration{plural}",
                 f"{name}-{index}",
                 "bc",
                 path,
@@ -609,7 +633,8 @@ def dagger_sweep_rows(stages: Stages, suite: str, widths: Sequence[int]) -> list
     """Run DAgger per width (two hidden layers) on the suite; score each final student."""
     rows = []
     for width in widths:
-        _, run, _, model, used, thought, _ = dagger_learners(stages, suite, (width, width))[-1]
+        last = dagger_learners(stages.dagger(suite, (width, width)))[-1]
+        _, run, _, model, used, thought, _ = last
         rows.append(student_row(stages, suite, f"{width}, {width}", run, model, used, thought))
     return rows
 
