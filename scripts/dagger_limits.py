@@ -39,6 +39,8 @@ from matplotlib.figure import Figure  # noqa: E402
 from baselines import bc, dagger  # noqa: E402
 
 SUITE = table.HEADLINE_SUITE
+# Where this script's stage times are kept, apart from the results table's, under --out.
+STAGE_SECONDS = "dagger-limits-stage-seconds.json"
 
 
 @dataclass(frozen=True)
@@ -183,11 +185,14 @@ def plot_curves(references: Sequence[table.Row], curves: Sequence[Curve], path: 
 def document(
     references: Sequence[table.Row],
     curves: Sequence[Curve],
-    seconds: float,
+    seconds: Mapping[str, float],
     doc: Path,
     workers: int,
 ) -> str:
-    """Return the Markdown page (and draw its plot beside ``doc``)."""
+    """Return the Markdown page (and draw its plot beside ``doc``).
+
+    ``seconds``: the wall time of each of this script's stages.
+    """
     image = Path(doc.stem) / "success-against-labels.png"
     plot_curves(references, curves, doc.parent / image)
     demos, iterations, episodes = table.dagger_plan(SUITE)
@@ -203,8 +208,9 @@ def document(
         [
             f"# What limits the DAgger student on {SUITE}?",
             "",
-            f"Made by `python scripts/dagger_limits.py` in {seconds / 60:.0f} min of its own "
-            f"stages on a {os.cpu_count()}-core machine with {workers} worker processes, "
+            f"Made by `python scripts/dagger_limits.py` in {sum(seconds.values()) / 60:.0f} "
+            "min of its own stages (each one's time is at the end) on a "
+            f"{os.cpu_count()}-core machine with {workers} worker processes, "
             "reusing the runs of `scripts/results_table.py` (whose DAgger clones the first "
             f"{demos} demonstrations, then labels {iterations} rounds of {episodes} of its "
             f"own rollouts). {others}Every student, after each iteration, is scored in real time "
@@ -229,6 +235,10 @@ def document(
             "",
             f"![success rate against teacher labels, per DAgger run]({image.as_posix()})",
             "",
+            "## Run time per stage",
+            "",
+            table.timings_table(seconds),
+            "",
         ]
     )
 
@@ -250,13 +260,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     stages = table.Stages(args.out, args.workers)
     references = reference_rows(stages)
     curves = [curve(stages, each) for each in VARIANTS if each.name in args.variants]
-    recorded = stages.record_seconds()
-    own = {f"{SUITE}: train {name}" for name in args.variants if name != "dagger"}
-    seconds = sum(
-        value
-        for stage, value in recorded.items()
-        if stage in own or any(stage.startswith(f"{SUITE}: {name}-") for name in args.variants)
-    )
+    seconds = stages.record_seconds(STAGE_SECONDS)
     args.doc.write_text(document(references, curves, seconds, args.doc, args.workers))
     print(f"wrote {args.doc}")
 

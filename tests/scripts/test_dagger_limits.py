@@ -80,7 +80,8 @@ def test_the_page_names_each_runs_changes_and_shows_every_student_and_the_plot(
 ):
     doc = tmp_path / "docs" / "dagger-limits.md"
     doc.parent.mkdir()
-    page = limits.document(references(limits), curves, 1500.0, doc, workers=2)
+    seconds = {"arm-gen-v0: train dagger-long": 1380.0, "arm-gen-v0: dagger-long-1": 120.0}
+    page = limits.document(references(limits), curves, seconds, doc, workers=2)
     assert page.startswith("# What limits the DAgger student on arm-gen-v0?")
     assert "in 25 min" in page and "2 worker processes" in page
     assert "DAgger, 4 x 20: `iterations=4`, `episodes=20`" in page
@@ -93,6 +94,7 @@ def test_the_page_names_each_runs_changes_and_shows_every_student_and_the_plot(
     assert "| teacher | paused | 80% [80, 80]" in page and "| BC student | realtime | 10%" in page
     assert "| agent | track | reach (train) | reach (held out) |" in page
     assert "(dagger-limits/success-against-labels.png)" in page
+    assert "| arm-gen-v0: train dagger-long | 23.0 |" in page
     assert (doc.parent / "dagger-limits" / "success-against-labels.png").stat().st_size > 10_000
 
 
