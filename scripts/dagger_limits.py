@@ -1,12 +1,14 @@
-"""What limits the DAgger student on ``arm-gen-v0``: label budget, or the labels themselves?
+"""What limits the DAgger student on ``arm-gen-v0``: label budget, capacity, or the labels?
 
 ``scripts/results_table.py`` runs DAgger on ``arm-gen-v0`` with a budget of about as many
 teacher labels as the BC student's demonstrations (``DAGGER``), and sweeps the student's
-width. This script runs the same DAgger again with one setting changed at a time
+width. This script runs the same DAgger again with some of its settings changed
 (``VARIANTS``):
 
 - ``dagger-long``: four iterations of twenty rollouts, about twice BC's labels, so the
   table shows whether success keeps growing with labels of the student's own states;
+- ``dagger-wide-long``: the same with students of two layers of 256 (the widest of the
+  results table's DAgger size sweep), so capacity and labels grow together;
 - ``dagger-cold``: the teacher plans every label from nothing instead of carrying its plan
   along the rollout (``warm_start=False``), so the table shows whether the warm-started
   labels are worse than the teacher's own decisions.
@@ -61,6 +63,11 @@ class Variant:
 VARIANTS = (
     Variant("dagger", "DAgger (results table)"),
     Variant("dagger-long", "DAgger, 4 x 20 rollouts", {"iterations": 4, "episodes": 20}),
+    Variant(
+        "dagger-wide-long",
+        "DAgger, 256 wide, 4 x 20 rollouts",
+        {"iterations": 4, "episodes": 20, "hidden_sizes": (256, 256)},
+    ),
     Variant("dagger-cold", "DAgger, labels planned from nothing", {"warm_start": False}),
 )
 
