@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,15 +108,18 @@ def rows(stages: table.Stages) -> list[table.Row]:
     return [teacher, *students]
 
 
-def document(table_rows: Sequence[table.Row], seconds: float, workers: int, data: str) -> str:
-    """Return the Markdown page: what was run, the table, how long it took."""
+def document(
+    table_rows: Sequence[table.Row], seconds: Mapping[str, float], workers: int, data: str
+) -> str:
+    """Return the Markdown page: what was run, the tables, how long each stage took."""
     demos, iterations, episodes = dagger_plan()
     return "\n".join(
         [
             "# Several bodies, one student: does describing the body help?",
             "",
-            f"Made by `python scripts/bodies_table.py` in {seconds / 60:.0f} min on a "
-            f"{os.cpu_count()}-core machine with {workers} worker processes. One student acts "
+            f"Made by `python scripts/bodies_table.py` in {sum(seconds.values()) / 60:.0f} min "
+            f"(each stage's time is at the end) on a {os.cpu_count()}-core machine with "
+            f"{workers} worker processes. One student acts "
             f"for every body of `{SUITE}` through the shared layout (`MultiEmbodiment`): it "
             "trains on the six-joint arm and the four-hinge arm, reach and push each, and the "
             "held-out tasks are the same reach and push for `arm4_long`, a four-hinge arm with "
@@ -134,6 +137,15 @@ def document(table_rows: Sequence[table.Row], seconds: float, workers: int, data
             data,
             "",
             table.scores_table(table_rows),
+            "",
+            "Success per task family (mean over the family's tasks in each split; the held-out "
+            "tasks are those of `arm4_long`):",
+            "",
+            table.family_table(table_rows),
+            "",
+            "## Run time per stage",
+            "",
+            table.timings_table(seconds),
             "",
         ]
     )
@@ -156,7 +168,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     table.DEMOS[SUITE] = args.demos
     stages = table.Stages(args.out, args.workers)
     made = rows(stages)
-    seconds = sum(stages.record_seconds(STAGE_SECONDS).values())
+    seconds = stages.record_seconds(STAGE_SECONDS)
     data = table.describe_dataset(stages.dataset(SUITE))
     args.doc.write_text(document(made, seconds, args.workers, data))
     print(f"wrote {args.doc}")

@@ -37,12 +37,15 @@ def test_the_page_shows_each_student_with_and_without_the_descriptor(bodies):
             imagined=2_940_000,
         ),
     ]
-    page = bodies.document(rows, 1500.0, 2, "Demonstrations: 40 teacher episodes.")
+    seconds = {"arm-bodies-v0: collect": 1200.0, "arm-bodies-v0: bc-plain": 300.0}
+    page = bodies.document(rows, seconds, 2, "Demonstrations: 40 teacher episodes.")
     assert page.startswith("# Several bodies, one student: does describing the body help?")
     assert "in 25 min" in page and "`arm4_long`" in page and "Demonstrations: 40" in page
-    lines = [line for line in page.splitlines() if line.startswith("| BC student")]
+    lines = [line for line in page.splitlines() if line.startswith("| BC") and "p50" in line]
     assert [line.split(" | ")[0] for line in lines] == [
         "| BC student, without descriptor",
         "| BC student, with descriptor",
     ]
     assert lines[1].endswith("| 100% (p50 0.30 ms) | 6,000 | 2,940,000 |")
+    assert "| BC student, with descriptor | realtime | 90% | 50% |" in page
+    assert "| arm-bodies-v0: collect | 20.0 |" in page
