@@ -10,8 +10,9 @@ width. This script runs the same DAgger again with some of its settings changed
 - ``dagger-wide-long``: the same with students of two layers of 256 (the widest of the
   results table's DAgger size sweep), so capacity and labels grow together;
 - ``dagger-cold``: the teacher plans every label from nothing instead of carrying its plan
-  along the rollout (``warm_start=False``), so the table shows whether the warm-started
-  labels are worse than the teacher's own decisions.
+  along the rollout (``warm_start=False``), for one iteration (such labels imagine about
+  four times as much), so the table shows whether the warm-started labels are worse than
+  the teacher's own decisions.
 
 Every student (after each iteration) is scored in real time (20 ms budget, wall clock) with
 run seed 1 on every train and held-out task, beside the teachers and the BC student of the
@@ -68,7 +69,11 @@ VARIANTS = (
         "DAgger, 256 wide, 4 x 20 rollouts",
         {"iterations": 4, "episodes": 20, "hidden_sizes": (256, 256)},
     ),
-    Variant("dagger-cold", "DAgger, labels planned from nothing", {"warm_start": False}),
+    Variant(
+        "dagger-cold",
+        "DAgger, labels planned from nothing",
+        {"warm_start": False, "iterations": 1},
+    ),
 )
 
 
