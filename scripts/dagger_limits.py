@@ -122,17 +122,21 @@ def reference_rows(stages: table.Stages) -> list[table.Row]:
 
 
 def rollout_table(curves: Sequence[Curve]) -> str:
-    """Return the Markdown table of each iteration's rollouts, per variant."""
+    """Return the Markdown table of each iteration's rollouts, per variant.
+
+    The loss is that of the student fit after the iteration on every label so far (its
+    final epoch's mean squared error on the training share).
+    """
     lines = [
-        "| run | iteration | beta | rollouts | rollout success | labels |",
-        "|---|---|---|---|---|---|",
+        "| run | iteration | beta | rollouts | rollout success | labels | student's train loss |",
+        "|---|---|---|---|---|---|---|",
     ]
     for each in curves:
         for summary in each.rollouts:
             lines.append(
                 f"| {each.variant.label} | {summary['iteration'] + 1} | {summary['beta']:g} "
                 f"| {summary['episodes']} | {100 * summary['success_rate']:.0f}% "
-                f"| {summary['labels']:,} |"
+                f"| {summary['labels']:,} | {summary['train_loss']:.4f} |"
             )
     return "\n".join(lines)
 

@@ -26,6 +26,7 @@ def summary(iteration, beta, success, labels):
         "episodes": 10,
         "success_rate": success,
         "labels": labels,
+        "train_loss": labels / 1e6,
     }
 
 
@@ -61,11 +62,13 @@ def references(limits):
 
 def test_the_rollout_table_has_each_iteration_of_each_run(limits, curves):
     lines = limits.rollout_table(curves).splitlines()
-    assert lines[0] == "| run | iteration | beta | rollouts | rollout success | labels |"
+    assert lines[0] == (
+        "| run | iteration | beta | rollouts | rollout success | labels | student's train loss |"
+    )
     assert lines[2:] == [
-        "| DAgger (results table) | 1 | 0.5 | 10 | 40% | 1,200 |",
-        "| DAgger, 4 x 20 | 1 | 0.5 | 10 | 45% | 2,500 |",
-        "| DAgger, 4 x 20 | 2 | 0.25 | 10 | 30% | 2,500 |",
+        "| DAgger (results table) | 1 | 0.5 | 10 | 40% | 1,200 | 0.0012 |",
+        "| DAgger, 4 x 20 | 1 | 0.5 | 10 | 45% | 2,500 | 0.0025 |",
+        "| DAgger, 4 x 20 | 2 | 0.25 | 10 | 30% | 2,500 | 0.0025 |",
     ]
 
 
