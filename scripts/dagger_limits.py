@@ -84,8 +84,10 @@ class Curve:
     Attributes:
         variant: The run.
         rows: Its students' rows, after 1, 2, ... iterations.
-        rollouts: Per iteration ``dagger.iteration_summary``: beta, rollouts, their success
-            rate and labels.
+        rollouts: Per iteration ``dagger.iteration_summary`` (beta, rollouts, their success
+            rate, labels, the student's train loss) and the student's ``validation_loss``,
+            after a first entry (``iteration`` -1, None for what it lacks) of the student
+            that cloned the demonstrations: their labels and its losses.
     """
 
     variant: Variant
@@ -100,15 +102,25 @@ def curve(stages: table.Stages, variant: Variant) -> Curve:
         table.student_row(stages, SUITE, label, name, model, used, thought)
         for label, name, _, model, used, thought, _ in table.dagger_learners(run, variant.label)
     ]
-    rollouts = [
-        dagger.iteration_summary(
-            iteration,
-            run.data_path(iteration),
-            bc.BCPolicy.load(run.student_path(iteration + 1)),
-            run.beta(iteration),
-        )
-        for iteration in range(run.config.iterations)
+    clone = bc.BCPolicy.load(run.student_path(0)).history[-1]
+    rollouts: list[dict[str, Any]] = [
+        {
+            "iteration": -1,
+            "beta": None,
+            "episodes": None,
+            "success_rate": None,
+            "labels": run.cost(0)[0],
+            "train_loss": clone["train_loss"],
+            "validation_loss": clone["validation_loss"],
+        }
     ]
+    for iteration in range(run.config.iterations):
+        student = bc.BCPolicy.load(run.student_path(iteration + 1))
+        summary = dagger.iteration_summary(
+            iteration, run.data_path(iteration), student, run.beta(iteration)
+        )
+        summary["validation_loss"] = student.history[-1]["validation_loss"]
+        rollouts.append(summary)
     return Curve(variant, rows, rollouts)
 
 
@@ -124,19 +136,26 @@ def reference_rows(stages: table.Stages) -> list[table.Row]:
 def rollout_table(curves: Sequence[Curve]) -> str:
     """Return the Markdown table of each iteration's rollouts, per variant.
 
-    The loss is that of the student fit after the iteration on every label so far (its
-    final epoch's mean squared error on the training share).
+    The losses are those of the student fit after the iteration on every label so far: its
+    final epoch's mean squared error on the training share and on the held-back share. Each
+    run starts with the student that cloned the demonstrations (``0 (clone)``).
     """
     lines = [
-        "| run | iteration | beta | rollouts | rollout success | labels | student's train loss |",
-        "|---|---|---|---|---|---|---|",
+        "| run | iteration | beta | rollouts | rollout success | labels "
+        "| student's train loss | validation loss |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for each in curves:
         for summary in each.rollouts:
+            cloned = summary["iteration"] < 0
+            iteration = "0 (clone)" if cloned else str(summary["iteration"] + 1)
+            rate = "-" if cloned else f"{100 * summary['success_rate']:.0f}%"
+            beta = "-" if cloned else f"{summary['beta']:g}"
+            rollouts = "-" if cloned else str(summary["episodes"])
             lines.append(
-                f"| {each.variant.label} | {summary['iteration'] + 1} | {summary['beta']:g} "
-                f"| {summary['episodes']} | {100 * summary['success_rate']:.0f}% "
-                f"| {summary['labels']:,} | {summary['train_loss']:.4f} |"
+                f"| {each.variant.label} | {iteration} | {beta} | {rollouts} | {rate} "
+                f"| {summary['labels']:,} | {summary['train_loss']:.4f} "
+                f"| {summary['validation_loss']:.4f} |"
             )
     return "\n".join(lines)
 

@@ -27,6 +27,16 @@ def summary(iteration, beta, success, labels):
         "success_rate": success,
         "labels": labels,
         "train_loss": labels / 1e6,
+        "validation_loss": labels / 1e5,
+    }
+
+
+def clone(labels):
+    return {
+        **summary(-1, None, None, labels),
+        "episodes": None,
+        "train_loss": 0.002,
+        "validation_loss": 0.02,
     }
 
 
@@ -38,7 +48,7 @@ def curves(limits):
         limits.Curve(
             table_run,
             [student(limits, "DAgger (results table), 1 iteration", 4500, 0.2, 0.1)],
-            [summary(0, 0.5, 0.4, 1200)],
+            [clone(3300), summary(0, 0.5, 0.4, 1200)],
         ),
         limits.Curve(
             long_run,
@@ -46,7 +56,7 @@ def curves(limits):
                 student(limits, "DAgger, 4 x 20, 1 iteration", 5800, 0.3, 0.2),
                 student(limits, "DAgger, 4 x 20, 2 iterations", 8300, 0.4, 0.3),
             ],
-            [summary(0, 0.5, 0.45, 2500), summary(1, 0.25, 0.3, 2500)],
+            [clone(3300), summary(0, 0.5, 0.45, 2500), summary(1, 0.25, 0.3, 2500)],
         ),
     ]
 
@@ -63,12 +73,15 @@ def references(limits):
 def test_the_rollout_table_has_each_iteration_of_each_run(limits, curves):
     lines = limits.rollout_table(curves).splitlines()
     assert lines[0] == (
-        "| run | iteration | beta | rollouts | rollout success | labels | student's train loss |"
+        "| run | iteration | beta | rollouts | rollout success | labels "
+        "| student's train loss | validation loss |"
     )
     assert lines[2:] == [
-        "| DAgger (results table) | 1 | 0.5 | 10 | 40% | 1,200 | 0.0012 |",
-        "| DAgger, 4 x 20 | 1 | 0.5 | 10 | 45% | 2,500 | 0.0025 |",
-        "| DAgger, 4 x 20 | 2 | 0.25 | 10 | 30% | 2,500 | 0.0025 |",
+        "| DAgger (results table) | 0 (clone) | - | - | - | 3,300 | 0.0020 | 0.0200 |",
+        "| DAgger (results table) | 1 | 0.5 | 10 | 40% | 1,200 | 0.0012 | 0.0120 |",
+        "| DAgger, 4 x 20 | 0 (clone) | - | - | - | 3,300 | 0.0020 | 0.0200 |",
+        "| DAgger, 4 x 20 | 1 | 0.5 | 10 | 45% | 2,500 | 0.0025 | 0.0250 |",
+        "| DAgger, 4 x 20 | 2 | 0.25 | 10 | 30% | 2,500 | 0.0025 | 0.0250 |",
     ]
 
 
