@@ -17,7 +17,8 @@ width. This script runs the same DAgger again with some of its settings changed
 Every student (after each iteration) is scored in real time (20 ms budget, wall clock) with
 run seed 1 on every train and held-out task, beside the teachers and the BC student of the
 results table. The page (``--doc``) has the table, success per task family, each
-iteration's rollouts (beta, success, labels) and a plot of success against labels. Stages
+iteration's rollouts (beta, success, labels, the students' losses) and a plot of success
+against labels. Stages
 are cached under ``--out`` with the results table's, so its runs are reused and an
 interrupted run goes on where it stopped. Usage: ``python scripts/dagger_limits.py`` (the
 defaults made ``docs/dagger-limits.md``).
